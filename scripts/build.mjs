@@ -1,0 +1,27 @@
+// Bundles the CLI (which also contains the agent) into dist/ with esbuild.
+// Native and worker-thread modules stay external; heavy UI modules are split
+// into lazily loaded chunks by the dynamic imports in src/cli.
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+
+await build({
+  entryPoints: { cli: "src/cli/main.ts" },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  sourcemap: "linked",
+  legalComments: "none",
+  external: ["better-sqlite3"],
+  alias: { "react-devtools-core": "./scripts/empty.mjs" },
+  define: { __DKRON_VERSION__: JSON.stringify(pkg.version) },
+  banner: {
+    // Bundled CommonJS dependencies call require(); give ESM output one.
+    js: "import { createRequire as __dkronCreateRequire } from 'node:module'; const require = __dkronCreateRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
