@@ -1,5 +1,13 @@
 // Membership: the heartbeat every node publishes, and Dkron's Member JSON.
 
+export interface RunningExecution {
+  id: string;
+  job: string;
+  group_ms: number;
+  attempt: number;
+  started_at: number;
+}
+
 export interface Heartbeat {
   name: string;
   addr: string;
@@ -8,8 +16,8 @@ export interface Heartbeat {
   tags: Record<string, string>;
   server: boolean;
   version: string;
-  /** Execution ids running on the node right now. */
-  running: string[];
+  /** Executions running on the node right now. */
+  running: RunningExecution[];
   started_at: number;
   leaving?: boolean;
 }

@@ -1,0 +1,339 @@
+// Composes a dkron node: NATS (embedded or external), the runner, and on
+// servers the store, read model, membership, leadership, scheduler and API.
+// Leadership is an explicit lifecycle: establish() when the lease is won,
+// revoke() when it is lost (Dkron's leader.go, DESIGN.md "Leadership").
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import path from "node:path";
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection, type Subscription } from "nats";
+import { DkronError, isDkronError } from "../shared/errors.js";
+import type { JobSpec, JobStatus } from "../shared/job.js";
+import type { Heartbeat } from "../shared/member.js";
+import { VERSION } from "../shared/version.js";
+import type { AgentConfig } from "./config.js";
+import { acquireDataDirLock, type DataDirLock } from "./datadir-lock.js";
+import { EmbeddedNats, findNatsServerBin } from "./nats/embedded.js";
+import type { Logger } from "./logger.js";
+import { ensureStore, DEFAULT_STORE_OPTIONS, type Buckets } from "./store/setup.js";
+import { KvMirror } from "./store/kv-mirror.js";
+import { EXECUTIONS_STREAM, SUBJECT } from "./store/names.js";
+import { decodeJson, encodeJson } from "./store/codec.js";
+import { JobCatalog } from "./jobs/catalog.js";
+import { shellExecutor } from "./executors/shell.js";
+import type { Executor } from "./executors/types.js";
+import { Outbox } from "./runner/outbox.js";
+import { Runner } from "./runner/runner.js";
+import type { RunNowReply, RunNowRequest } from "./runner/protocol.js";
+import { Heartbeater, MemberTable, DEFAULT_MEMBER_TIMINGS } from "./cluster/members.js";
+import { ReadModelDb } from "./readmodel/db.js";
+import { ReadModelFeeder } from "./readmodel/feeder.js";
+import { LeaderLease, defaultLeaseTimings } from "./leader/lease.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { Dispatcher } from "./scheduler/dispatch.js";
+import { StatusWriter } from "./scheduler/status-writer.js";
+import { findLost } from "./scheduler/reconcile.js";
+import { LagRecorder } from "./lag.js";
+import { createHttpServer } from "./api/http.js";
+import { buildRouter } from "./api/routes.js";
+
+interface ServerParts {
+  buckets: Buckets;
+  jobs: KvMirror<JobSpec>;
+  statuses: KvMirror<JobStatus>;
+  catalog: JobCatalog;
+  readModel: ReadModelDb;
+  feeder: ReadModelFeeder;
+  members: MemberTable;
+  dispatcher: Dispatcher;
+  scheduler: Scheduler;
+  statusWriter: StatusWriter;
+  lease: LeaderLease;
+  http: Server;
+}
+
+export class Agent {
+  private lock: DataDirLock | undefined;
+  private embedded: EmbeddedNats | undefined;
+  private nc!: NatsConnection;
+  private js!: JetStreamClient;
+  private jsm!: JetStreamManager;
+  private outbox!: Outbox;
+  private runner!: Runner;
+  private heartbeater!: Heartbeater;
+  private s: ServerParts | undefined;
+  private leaderSubs: Subscription[] = [];
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  readonly executors: Map<string, Executor> = new Map([["shell", shellExecutor]]);
+  readonly lag = new LagRecorder(100_000);
+  httpAddress = "";
+
+  constructor(readonly cfg: AgentConfig, private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    const cfg = this.cfg;
+    this.lock = acquireDataDirLock(cfg.dataDir);
+    const servers = await this.startNats();
+    this.nc = await connect({
+      servers,
+      name: `dkron-${cfg.nodeName}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      ...(cfg.encrypt ? { token: cfg.encrypt } : {}),
+    });
+    this.js = this.nc.jetstream();
+    this.jsm = await this.nc.jetstreamManager();
+    this.outbox = new Outbox(path.join(cfg.dataDir, "outbox.db"), this.js, this.log);
+    this.runner = new Runner(this.nc, this.js, cfg.nodeName, this.executors, this.outbox, this.log, {
+      onStart: (req, at) => req.trigger === "schedule" && this.lag.record(at - req.group_ms),
+    });
+    if (cfg.server) this.s = await this.startServer();
+    this.runner.start();
+    void this.outbox.flush();
+    this.heartbeater = new Heartbeater(this.nc, () => this.heartbeat(), DEFAULT_MEMBER_TIMINGS);
+    this.heartbeater.start();
+    this.s?.lease.start();
+    this.log.info({ node: cfg.nodeName, server: cfg.server, http: this.httpAddress, nats: servers }, "agent started");
+  }
+
+  private async startNats(): Promise<string[]> {
+    const cfg = this.cfg;
+    if (cfg.natsUrls.length) return cfg.natsUrls;
+    if (!cfg.server) {
+      const joins = [...cfg.join, ...cfg.retryJoin];
+      if (!joins.length) throw new DkronError("invalid_argument", "a worker needs --join HOST[:6868] or --nats-url URL");
+      return joins.map((j) => `nats://${j.includes(":") ? j : `${j}:6868`}`);
+    }
+    this.embedded = new EmbeddedNats({
+      bin: findNatsServerBin(cfg.natsServerBin),
+      dir: path.join(cfg.dataDir, "nats"),
+      serverName: cfg.nodeName,
+      host: cfg.bindHost,
+      port: cfg.rpcPort,
+      ...(cfg.encrypt ? { token: cfg.encrypt } : {}),
+      logger: this.log.child({ component: "nats-server" }),
+    });
+    await this.embedded.start();
+    return [this.embedded.url];
+  }
+
+  private async startServer(): Promise<ServerParts> {
+    const cfg = this.cfg;
+    mkdirSync(cfg.dataDir, { recursive: true });
+    const buckets = await retry(() => ensureStore(this.js, this.jsm, {
+      ...DEFAULT_STORE_OPTIONS,
+      replicas: cfg.bootstrapExpect,
+      leaseTtlMs: cfg.leaseTtlMs,
+      executionsPerJob: cfg.executionsPerJob,
+    }), this.log, "creating the store");
+    const jobs = new KvMirror<JobSpec>(buckets.jobs, this.nc, this.log, "jobs");
+    const statuses = new KvMirror<JobStatus>(buckets.status, this.nc, this.log, "status");
+    await Promise.all([jobs.start(), statuses.start()]);
+    const catalog = new JobCatalog(jobs, statuses);
+    const readModel = new ReadModelDb(path.join(cfg.dataDir, "dkron.db"), cfg.executionsPerJob);
+    const feeder = new ReadModelFeeder(this.nc, this.js, this.jsm, readModel, this.log);
+    await feeder.start();
+    jobs.on((ev) => ev.op === "delete" && readModel.deleteJob(ev.key));
+    const members = new MemberTable(this.nc, DEFAULT_MEMBER_TIMINGS, this.log);
+    members.start();
+    members.observe(this.heartbeat());
+    let lease!: LeaderLease;
+    const dispatcher = new Dispatcher(this.nc, this.js, members, { ackTimeoutMs: 2_000, leaderName: cfg.nodeName },
+      this.log, () => lease.epoch);
+    const scheduler = new Scheduler({
+      catalog,
+      ticks: buckets.ticks,
+      holdsLease: () => lease.holds(),
+      dispatch: async (spec, group, trigger) => void (await dispatcher.dispatch(spec, group, trigger)),
+      isRunning: (job) => this.isRunning(job),
+      onStale: (reason) => void lease.stepDown(reason),
+      log: this.log.child({ component: "scheduler" }),
+    });
+    const statusWriter = new StatusWriter(this.js, this.jsm, statuses, jobs, this.log);
+    lease = new LeaderLease(buckets.leader, cfg.nodeName, defaultLeaseTimings(cfg.leaseTtlMs), {
+      onAcquire: (epoch) => this.establish(epoch),
+      onLose: () => this.revoke(),
+    }, this.log.child({ component: "lease" }));
+    const router = buildRouter({
+      nodeName: cfg.nodeName,
+      version: VERSION,
+      catalog,
+      readModel,
+      executors: this.executors,
+      members: () => members.json(lease.leader?.node),
+      leaderName: () => lease.leader?.node,
+      isLeader: () => lease.isLeader,
+      runNow: (job) => this.runNow(job),
+      purgeJob: (job) => this.purgeJob(job),
+      liveOutput: (id) => this.runner.partialOutput(id),
+      debugVars: () => ({
+        node: cfg.nodeName,
+        scheduler_started: scheduler.isActive,
+        cron_entries: catalog.jobs.size,
+        fire_lag_ms: this.lag.summary(),
+        scheduler: scheduler.stats,
+        outbox_pending: this.outbox.pending,
+      }),
+      tags: cfg.tags,
+    });
+    const http = createHttpServer(router, {
+      nodeName: cfg.nodeName,
+      log: this.log,
+      authorize: cfg.apiToken ? (req) => {
+        const auth = req.headers.authorization ?? "";
+        const token = auth.startsWith("Bearer ") ? auth.slice(7) : req.headers["x-dkron-token"];
+        if (token !== cfg.apiToken) throw new DkronError("unauthorized", "a valid API token is required for this route (Authorization: Bearer TOKEN)");
+      } : undefined,
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", (err: NodeJS.ErrnoException) =>
+        reject(new DkronError("unavailable", `cannot listen on ${cfg.httpHost}:${cfg.httpPort}: ${err.code ?? err.message}`)));
+      http.listen(cfg.httpPort, cfg.httpHost, () => resolve());
+    });
+    const addr = http.address();
+    if (addr && typeof addr === "object") this.httpAddress = `http://${addr.address.includes(":") ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    return { buckets, jobs, statuses, catalog, readModel, feeder, members, dispatcher, scheduler, statusWriter, lease, http };
+  }
+
+  private heartbeat(): Heartbeat {
+    return {
+      name: this.cfg.nodeName,
+      addr: this.cfg.advertiseAddr.split(":")[0] ?? "127.0.0.1",
+      port: Number(this.cfg.advertiseAddr.split(":")[1] ?? this.cfg.bindPort),
+      http: this.httpAddress,
+      tags: this.cfg.tags,
+      server: this.cfg.server,
+      version: VERSION,
+      running: this.runner?.runningExecutions() ?? [],
+      started_at: this.startedAt,
+    };
+  }
+
+  private isRunning(job: string): boolean {
+    if (this.runner.runningExecutions().some((r) => r.job === job)) return true;
+    return !!this.s?.members.alive().some((m) => m.hb.running.some((r) => r.job === job));
+  }
+
+  /** establishLeadership: status folding, run-now service, scheduler, reconciliation. */
+  private async establish(epoch: number): Promise<void> {
+    const s = this.s!;
+    await s.statusWriter.start();
+    this.leaderSubs.push(this.nc.subscribe(SUBJECT.leaderRun, { callback: (err, msg) => {
+      if (err) return;
+      void (async () => {
+        let reply: RunNowReply;
+        try {
+          const req = decodeJson<RunNowRequest>(msg.data);
+          reply = { ok: true, group_ms: await this.runNowLocal(req.job) };
+        } catch (e) {
+          reply = { ok: false, error: { code: isDkronError(e) ? e.code : "internal", message: (e as Error).message } };
+        }
+        msg.respond(encodeJson(reply));
+      })();
+    } }));
+    await s.scheduler.start(epoch);
+    this.reconcileTimer = setInterval(() => void this.reconcile(), 2_000);
+    this.reconcileTimer.unref();
+    void this.reconcile();
+  }
+
+  private revoke(): void {
+    const s = this.s!;
+    s.scheduler.stop();
+    s.statusWriter.stop();
+    for (const sub of this.leaderSubs) sub.unsubscribe();
+    this.leaderSubs = [];
+    clearInterval(this.reconcileTimer);
+  }
+
+  /** Marks executions whose node died or restarted as failed, so nothing stays "running" forever. */
+  private async reconcile(): Promise<void> {
+    const s = this.s!;
+    if (!s.lease.holds()) return;
+    const lost = findLost(s.readModel.running(), (name) => {
+      const state = s.members.get(name);
+      return state && { state, alive: s.members.isAlive(name) };
+    }, Date.now(), DEFAULT_MEMBER_TIMINGS.failAfterMs);
+    for (const l of lost) {
+      this.log.warn({ job: l.record.job_name, id: l.record.id, reason: l.reason }, "marking lost execution failed");
+      await s.dispatcher.recordLost(l.record, l.reason).catch((err) => this.log.warn({ err }, "could not mark lost execution"));
+    }
+  }
+
+  private async runNowLocal(job: string): Promise<number> {
+    const s = this.s!;
+    const spec = s.catalog.spec(job);
+    if (!spec) throw new DkronError("not_found", `job ${JSON.stringify(job)} not found`);
+    const group = Date.now();
+    await s.dispatcher.dispatch(spec, group, "manual");
+    return group;
+  }
+
+  /** Run-now goes through the leader, wherever the API call landed. */
+  async runNow(job: string): Promise<number> {
+    const s = this.s!;
+    if (s.lease.isLeader) return this.runNowLocal(job);
+    let reply: RunNowReply;
+    try {
+      const msg = await this.nc.request(SUBJECT.leaderRun, encodeJson({ job } satisfies RunNowRequest), { timeout: 5_000 });
+      reply = decodeJson<RunNowReply>(msg.data);
+    } catch (err) {
+      throw new DkronError("unavailable", `no leader to run the job: ${(err as Error).message}`);
+    }
+    if (!reply.ok) throw new DkronError((reply.error?.code as never) ?? "internal", reply.error?.message ?? "run failed");
+    return reply.group_ms!;
+  }
+
+  private async purgeJob(job: string): Promise<void> {
+    const s = this.s!;
+    s.readModel.deleteJob(job);
+    await Promise.all([
+      this.jsm.streams.purge(EXECUTIONS_STREAM, { filter: SUBJECT.executionsOfJob(job) }),
+      s.buckets.ticks.purge(job),
+      s.buckets.status.purge(job),
+    ]);
+  }
+
+  /** Graceful stop: leave, hand over leadership, wait (bounded) for executions, stop NATS. */
+  async stop(): Promise<void> {
+    this.log.info("shutting down");
+    await this.heartbeater?.leave();
+    await this.s?.lease.stop();
+    const left = await this.runner?.drain(this.cfg.shutdownTimeoutMs);
+    if (left) {
+      this.log.warn({ running: left }, "executions still running after the shutdown timeout; killing them");
+      for (const r of this.runner.runningExecutions()) this.runner.kill(r.id, "agent shut down");
+      await this.runner.drain(5_000);
+    }
+    await Promise.race([this.outbox?.flush(), new Promise((r) => setTimeout(r, 5_000))]);
+    if (this.s) {
+      await new Promise<void>((r) => this.s!.http.close(() => r()));
+      this.s.http.closeAllConnections?.();
+      this.s.feeder.stop();
+      this.s.members.stop();
+      this.s.jobs.stop();
+      this.s.statuses.stop();
+      this.s.readModel.close();
+    }
+    this.heartbeater?.stop();
+    this.outbox?.close();
+    await this.nc?.drain().catch(() => undefined);
+    await this.embedded?.stop();
+    this.lock?.release();
+    this.log.info("stopped");
+  }
+}
+
+async function retry<T>(fn: () => Promise<T>, log: Logger, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// Dkron's /v1 routes (see shared/reference/dkron.md §1), over the catalog,
+// the read model and the cluster view. Handlers validate every input and
+// throw typed errors; http.ts turns them into JSON error replies.
+import { DkronError, invalid, notFound } from "../../shared/errors.js";
+import { parseJobInput, type JobSpec } from "../../shared/job.js";
+import { toExecutionJson, type ExecutionRecord } from "../../shared/execution.js";
+import type { Member } from "../../shared/member.js";
+import { API } from "../../shared/paths.js";
+import type { JobCatalog } from "../jobs/catalog.js";
+import { validateJob, type ExecutorInfo } from "../jobs/validate.js";
+import { applyJobQuery, parseIndex, parseJobQuery } from "../jobs/query.js";
+import type { ExecutionQuery, ReadModelDb } from "../readmodel/db.js";
+import { Router, type Request } from "./http.js";
+
+export interface ApiDeps {
+  nodeName: string;
+  version: string;
+  catalog: JobCatalog;
+  readModel: ReadModelDb;
+  executors: ReadonlyMap<string, ExecutorInfo>;
+  members(): Member[];
+  leaderName(): string | undefined;
+  isLeader(): boolean;
+  /** Runs a job now through the leader; resolves with the group (ms). */
+  runNow(job: string): Promise<number>;
+  /** Removes a deleted job's executions, claim and status. */
+  purgeJob(job: string): Promise<void>;
+  /** Output so far of a running execution, when this node can see it. */
+  liveOutput(id: string): string | undefined;
+  tags: Record<string, string>;
+  /** Dkron's /debug/vars: scheduler state and fire-lag figures. */
+  debugVars(): Record<string, unknown>;
+}
+
+function requireJob(d: ApiDeps, name: string): JobSpec {
+  const spec = d.catalog.spec(name);
+  if (!spec) throw notFound(`job ${JSON.stringify(name)}`);
+  return spec;
+}
+
+function executionQuery(req: Request, defaults: Partial<ExecutionQuery>): ExecutionQuery {
+  const q = req.query;
+  let sort = q.get("_sort") ?? "started_at";
+  if (sort === "id") sort = "started_at";
+  if (sort !== "started_at" && sort !== "finished_at") throw invalid("_sort", "must be started_at or finished_at");
+  const order = (q.get("_order") ?? "DESC").toUpperCase();
+  if (order !== "ASC" && order !== "DESC") throw invalid("_order", "must be ASC or DESC");
+  const status = q.get("status") || undefined;
+  if (status && !["running", "success", "failed"].includes(status)) throw invalid("status", "must be running, success or failed");
+  const start = parseIndex(q, "_start") ?? 0;
+  const end = parseIndex(q, "_end");
+  return {
+    ...defaults,
+    status,
+    node: q.get("node") || undefined,
+    sort,
+    order,
+    start,
+    end: end === undefined ? defaults.end : end,
+    outputLimit: parseIndex(q, "output_size_limit"),
+  };
+}
+
+export function buildRouter(d: ApiDeps): Router {
+  const r = new Router();
+  const withLive = (rec: ExecutionRecord) => {
+    const json = toExecutionJson(rec);
+    if (rec.finished_at === null) json.output = d.liveOutput(rec.id) ?? json.output;
+    return json;
+  };
+  const listJobs = (req: Request) => {
+    const { items, total } = applyJobQuery(d.catalog.all(), parseJobQuery(req.query));
+    return { body: items, headers: { "X-Total-Count": String(total) } };
+  };
+  const upsertJob = async (req: Request) => {
+    const spec = parseJobInput(await req.body());
+    if (req.params.job !== undefined && req.params.job !== spec.name) {
+      // Dkron ignores the path on PUT; a mismatch is almost always a mistake.
+      throw invalid("name", `does not match the job in the path (${JSON.stringify(req.params.job)})`);
+    }
+    validateJob(spec, d.executors);
+    const job = await d.catalog.upsert(spec);
+    if (req.query.has("runoncreate")) await d.runNow(spec.name);
+    return {
+      status: 201,
+      body: job,
+      headers: { Location: `${API.jobs}/${encodeURIComponent(spec.name)}` },
+    };
+  };
+  const runJob = async (req: Request) => {
+    requireJob(d, req.params.job!);
+    await d.runNow(req.params.job!);
+    return { status: 202, body: d.catalog.get(req.params.job!) };
+  };
+
+  r.add("GET", "/health", () => ({ body: { status: "healthy" } }));
+  r.add("GET", "/debug/vars", () => ({ body: d.debugVars() }));
+  r.add("GET", "/v1", () => ({
+    body: { agent: { name: d.nodeName, version: d.version }, serf: { leader: d.leaderName() ?? "", members: String(d.members().length) }, tags: d.tags },
+  }));
+  r.add("GET", "/v1/jobs", listJobs);
+  r.add("POST", "/v1/jobs", upsertJob);
+  r.add("PATCH", "/v1/jobs", upsertJob);
+  r.add("PUT", "/v1/jobs/:job", upsertJob);
+  r.add("GET", "/v1/jobs/:job", (req) => ({ body: d.catalog.get(req.params.job!) }));
+  r.add("DELETE", "/v1/jobs/:job", async (req) => {
+    const job = await d.catalog.delete(req.params.job!);
+    await d.purgeJob(job.name);
+    return { body: job };
+  });
+  r.add("POST", "/v1/jobs/:job", runJob);
+  r.add("POST", "/v1/jobs/:job/run", runJob);
+  r.add("POST", "/v1/jobs/:job/toggle", async (req) => ({ body: await d.catalog.toggle(req.params.job!) }));
+  r.add("GET", "/v1/jobs/:job/executions", (req) => {
+    requireJob(d, req.params.job!);
+    const { items, total } = d.readModel.query(executionQuery(req, { job: req.params.job! }));
+    return { body: items.map(withLive), headers: { "X-Total-Count": String(total) } };
+  });
+  r.add("GET", "/v1/jobs/:job/executions/:id", (req) => {
+    const rec = d.readModel.get(req.params.job!, req.params.id!);
+    if (!rec) throw notFound(`execution ${JSON.stringify(req.params.id)} of job ${JSON.stringify(req.params.job)}`);
+    return { body: withLive(rec) };
+  });
+  r.add("GET", "/v1/executions", (req) => {
+    const job = req.query.get("job") || undefined;
+    const { items, total } = d.readModel.query(executionQuery(req, { job, end: 100 }));
+    return { body: items.map(withLive), headers: { "X-Total-Count": String(total) } };
+  });
+  r.add("GET", "/v1/busy", () => {
+    const items = d.readModel.query({ status: "running", sort: "started_at", order: "ASC", start: 0 }).items.map(withLive);
+    return { body: items, headers: { "X-Total-Count": String(items.length) } };
+  });
+  r.add("GET", "/v1/members", () => {
+    const items = d.members();
+    return { body: items, headers: { "X-Total-Count": String(items.length) } };
+  });
+  r.add("GET", "/v1/leader", () => {
+    const name = d.leaderName();
+    const m = name ? d.members().find((x) => x.Name === name) : undefined;
+    if (!m) throw new DkronError("not_found", "no leader elected yet");
+    return { body: m };
+  });
+  r.add("GET", "/v1/isleader", () =>
+    d.isLeader() ? { body: "I am a leader" } : { status: 404, body: "I am a follower" });
+  return r;
+}

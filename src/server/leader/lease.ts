@@ -1,0 +1,187 @@
+// Leader lease in KV `dkron-leader` (DESIGN.md, Leadership): acquire with
+// create, renew with update at the known revision. The bucket's max_age is
+// the lease TTL, so a dead leader's entry vanishes by itself. A failed renew
+// means leadership is lost now; `holds()` lets the scheduler refuse to claim
+// a tick once the lease may have expired by our own clock (a paused process
+// that wakes up must not act before it has renewed).
+import type { KV } from "nats";
+import type { Logger } from "../logger.js";
+import { LEADER_KEY } from "../store/names.js";
+import { decodeJson, encodeJson, isWrongLastSequence } from "../store/codec.js";
+
+export interface LeaseValue {
+  node: string;
+  epoch: number;
+  acquired_at: number;
+}
+
+export interface LeaseTimings {
+  ttlMs: number;
+  renewMs: number;
+  /** How often a follower checks whether the lease is free. */
+  pollMs: number;
+  /** Stop acting as leader this long before the TTL runs out by our clock. */
+  safetyMs: number;
+}
+
+export const defaultLeaseTimings = (ttlMs: number): LeaseTimings => ({
+  ttlMs,
+  renewMs: Math.max(100, Math.floor(ttlMs / 3)),
+  pollMs: Math.max(50, Math.min(250, Math.floor(ttlMs / 10))),
+  safetyMs: Math.max(100, Math.floor(ttlMs / 6)),
+});
+
+export interface LeaseEvents {
+  onAcquire(epoch: number): Promise<void> | void;
+  onLose(reason: string): Promise<void> | void;
+}
+
+export class LeaderLease {
+  private revision = 0;
+  private epochValue = 0;
+  private leading = false;
+  /** Start time of the last successful write of the lease (acquire or renew). */
+  private confirmedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private current: LeaseValue | null = null;
+  private busy = false;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly node: string,
+    private readonly timings: LeaseTimings,
+    private readonly events: LeaseEvents,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  /** The leader as last seen (ourselves when leading). */
+  get leader(): LeaseValue | null {
+    return this.current;
+  }
+
+  /** True while the lease is certainly still ours by our own clock. */
+  holds(): boolean {
+    return this.leading && this.now() < this.confirmedAt + this.timings.ttlMs - this.timings.safetyMs;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops competing; releases the lease when held so another node takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.leading) {
+      await this.lose("shutting down");
+      try {
+        await this.kv.delete(LEADER_KEY, { previousSeq: this.revision });
+      } catch (err) {
+        this.log.debug({ err }, "lease release failed (it will expire)");
+      }
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      if (this.leading) await this.renew();
+      else await this.tryAcquire();
+    } finally {
+      this.busy = false;
+      this.schedule(this.leading ? this.timings.renewMs : this.timings.pollMs);
+    }
+  }
+
+  private async tryAcquire(): Promise<void> {
+    const started = this.now();
+    try {
+      const e = await this.kv.get(LEADER_KEY);
+      const existing = e && e.operation === "PUT" ? decodeJson<LeaseValue>(e.value) : null;
+      if (existing && existing.node !== this.node) {
+        this.current = existing;
+        return;
+      }
+      const value: LeaseValue = { node: this.node, epoch: 0, acquired_at: started };
+      // Our own name on the lease is an earlier incarnation of this node (the
+      // data-dir lock guarantees it is dead): take it over at its revision.
+      const rev = existing && e ? await this.kv.update(LEADER_KEY, encodeJson(value), e.revision)
+        : await this.kv.create(LEADER_KEY, encodeJson(value));
+      // The epoch is the revision of the acquiring write: it only grows.
+      value.epoch = rev;
+      this.revision = await this.kv.update(LEADER_KEY, encodeJson(value), rev);
+      this.epochValue = rev;
+      this.confirmedAt = started;
+      this.current = value;
+      this.leading = true;
+      this.log.info({ epoch: rev }, "acquired leadership");
+      // Establishing may take longer than a renew period (thousands of jobs):
+      // run it beside the renew loop, which keeps the lease meanwhile.
+      void (async () => {
+        try {
+          await this.events.onAcquire(rev);
+        } catch (err) {
+          if (this.epochValue !== rev || !this.leading) return;
+          this.log.error({ err }, "establishing leadership failed; stepping down");
+          const held = this.revision;
+          await this.lose("establish failed");
+          await this.kv.delete(LEADER_KEY, { previousSeq: held }).catch(() => undefined);
+        }
+      })();
+    } catch (err) {
+      if (!isWrongLastSequence(err)) this.log.debug({ err }, "lease acquire attempt failed");
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const started = this.now();
+    try {
+      const value: LeaseValue = { node: this.node, epoch: this.epochValue, acquired_at: this.current?.acquired_at ?? started };
+      this.revision = await this.kv.update(LEADER_KEY, encodeJson(value), this.revision);
+      this.confirmedAt = started;
+    } catch (err) {
+      if (isWrongLastSequence(err)) {
+        await this.lose("lease taken by another node");
+      } else if (this.now() >= this.confirmedAt + this.timings.ttlMs - this.timings.safetyMs) {
+        await this.lose(`lease renew failed past its TTL: ${(err as Error).message}`);
+      } else {
+        this.log.warn({ err }, "lease renew failed; retrying");
+      }
+    }
+  }
+
+  /** Gives up leadership now (a newer leader was detected); keeps competing. */
+  async stepDown(reason: string): Promise<void> {
+    await this.lose(reason);
+  }
+
+  private async lose(reason: string): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    this.current = null;
+    this.log.warn({ reason, epoch: this.epochValue }, "lost leadership");
+    try {
+      await this.events.onLose(reason);
+    } catch (err) {
+      this.log.error({ err }, "revoking leadership failed");
+    }
+  }
+}

@@ -1,0 +1,232 @@
+// The leader's scheduler: one timer queue for all jobs, and the launch
+// protocol of DESIGN.md (Scheduling): claim the instant in KV `dkron-ticks`
+// at the revision this leader last saw, dispatch, mark dispatched. A failed
+// claim whose key carries a newer epoch means this leader is stale: it stops
+// and dispatches nothing. Instants left `claimed` by a dead leader are
+// re-dispatched; the runners' dedupe gate refuses launches that happened.
+import type { KV } from "nats";
+import type { JobSpec } from "../../shared/job.js";
+import type { ExecutionRecord } from "../../shared/execution.js";
+import type { Logger } from "../logger.js";
+import type { JobCatalog } from "../jobs/catalog.js";
+import { nextRun, runnableAt } from "../jobs/next.js";
+import type { MirrorEvent } from "../store/kv-mirror.js";
+import { decodeJson, encodeJson, isWrongLastSequence } from "../store/codec.js";
+import { TimerQueue } from "./timer-queue.js";
+import { missedInstants } from "./catchup.js";
+import { loadBucket } from "./load-bucket.js";
+
+export interface TickClaim {
+  instant: number;
+  epoch: number;
+  state: "claimed" | "dispatched" | "skipped";
+  trigger: ExecutionRecord["trigger"];
+}
+
+export interface SchedulerDeps {
+  catalog: JobCatalog;
+  ticks: KV;
+  /** True while the lease is certainly ours. */
+  holdsLease(): boolean;
+  /** Launch one execution group of a job on its target nodes. */
+  dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"]): Promise<void>;
+  /** Whether an execution of the job is running anywhere (for concurrency: forbid). */
+  isRunning(job: string): boolean;
+  /** This leader found a newer epoch on a claim: it must step down. */
+  onStale(reason: string): void;
+  log: Logger;
+  now?: () => number;
+}
+
+interface TickState {
+  claim: TickClaim | null;
+  revision: number;
+}
+
+export class Scheduler {
+  private readonly queue: TimerQueue;
+  private readonly ticks = new Map<string, TickState>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private epoch = 0;
+  private generation = 0;
+  private active = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly now: () => number;
+  /** Counters for observability and tests. */
+  readonly stats = { fired: 0, skipped: 0, stale: 0, redispatched: 0, caughtUp: 0 };
+
+  constructor(private readonly d: SchedulerDeps) {
+    this.now = d.now ?? Date.now;
+    this.queue = new TimerQueue((key, at) => this.onDue(key, at), undefined, (err, key) =>
+      d.log.error({ err, job: key }, "scheduling callback failed"));
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** Next queued instant of a job (for tests and the API). */
+  queued(job: string): number | undefined {
+    return this.queue.get(job);
+  }
+
+  /** establishLeadership's scheduling part: load claims, re-dispatch, catch up, arm. */
+  async start(epoch: number): Promise<void> {
+    const gen = ++this.generation;
+    this.epoch = epoch;
+    this.active = true;
+    const entries = await loadBucket(this.d.ticks);
+    if (gen !== this.generation) return;
+    this.ticks.clear();
+    for (const [key, e] of entries) {
+      this.ticks.set(key, { claim: e.value ? decodeJson<TickClaim>(e.value) : null, revision: e.revision });
+    }
+    this.unsubscribe = this.d.catalog.jobs.on((ev) => this.onJobEvent(ev));
+    const now = this.now();
+    for (const { value: spec } of this.d.catalog.jobs.values()) this.establishJob(spec, now);
+    this.queue.start();
+    this.d.log.info({ epoch, jobs: this.d.catalog.jobs.size, queued: this.queue.size }, "scheduler started");
+  }
+
+  /** revokeLeadership's scheduling part. Running executions are left alone. */
+  stop(): void {
+    this.generation++;
+    this.active = false;
+    this.queue.stop();
+    this.queue.clear();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private establishJob(spec: JobSpec, now: number): void {
+    const schedule = this.d.catalog.schedule(spec);
+    const t = this.ticks.get(spec.name);
+    const claim = t?.claim;
+    if (claim?.state === "claimed") {
+      this.stats.redispatched++;
+      this.enqueue(spec.name, () => this.redispatch(spec.name, claim));
+    }
+    if (schedule && claim && !spec.parent_job) {
+      for (const instant of missedInstants(spec, schedule, claim.instant, now)) {
+        this.stats.caughtUp++;
+        this.enqueue(spec.name, () => this.fire(spec.name, instant, "catchup"));
+      }
+    }
+    this.arm(spec, Math.max(now, claim?.instant ?? 0));
+  }
+
+  private arm(spec: JobSpec, afterMs: number): void {
+    // Children run when their parent succeeds, not on their own schedule (Dkron).
+    const next = spec.parent_job ? null : nextRun(spec, this.d.catalog.schedule(spec), afterMs);
+    if (next === null) this.queue.delete(spec.name);
+    else this.queue.set(spec.name, next);
+  }
+
+  private onJobEvent(ev: MirrorEvent<JobSpec>): void {
+    if (!this.active) return;
+    if (ev.op === "delete") {
+      this.queue.delete(ev.key);
+      this.ticks.delete(ev.key);
+      return;
+    }
+    const prev = ev.previous;
+    if (prev && prev.schedule === ev.value.schedule && prev.timezone === ev.value.timezone &&
+        prev.disabled === ev.value.disabled && prev.starts_at === ev.value.starts_at &&
+        prev.expires_at === ev.value.expires_at && prev.parent_job === ev.value.parent_job && this.queue.has(ev.key)) {
+      return;
+    }
+    this.arm(ev.value, Math.max(this.now(), this.ticks.get(ev.key)?.claim?.instant ?? 0));
+  }
+
+  private onDue(name: string, at: number): void {
+    const spec = this.d.catalog.spec(name);
+    if (!spec || !this.active) return;
+    this.arm(spec, at); // the next tick must not wait for this one's claim
+    this.enqueue(name, () => this.fire(name, at, "schedule"));
+  }
+
+  /** Per-job chain: claims of one job are ordered (each CAS builds on the last). */
+  private enqueue(name: string, fn: () => Promise<void>): void {
+    const gen = this.generation;
+    const prev = this.chains.get(name) ?? Promise.resolve();
+    const next = prev
+      .then(() => (gen === this.generation ? fn() : undefined))
+      .catch((err) => this.d.log.error({ err, job: name }, "firing failed"));
+    this.chains.set(name, next);
+    void next.finally(() => {
+      if (this.chains.get(name) === next) this.chains.delete(name);
+    });
+  }
+
+  private async fire(name: string, instant: number, trigger: TickClaim["trigger"]): Promise<void> {
+    const spec = this.d.catalog.spec(name);
+    if (!spec || !this.active || !runnableAt(spec, instant)) return;
+    if (!this.d.holdsLease()) {
+      this.d.log.warn({ job: name, instant }, "lease not confirmed; not launching (the next leader catches up)");
+      return;
+    }
+    if (spec.concurrency === "forbid" && this.d.isRunning(name)) {
+      this.stats.skipped++;
+      this.d.log.info({ job: name, instant }, "skipping tick: an execution is still running (concurrency forbid)");
+      await this.claim(name, instant, "skipped", trigger);
+      return;
+    }
+    if (!(await this.claim(name, instant, "claimed", trigger))) return;
+    await this.d.dispatch(spec, instant, trigger);
+    this.stats.fired++;
+    await this.markDispatched(name);
+  }
+
+  private async redispatch(name: string, claim: TickClaim): Promise<void> {
+    const spec = this.d.catalog.spec(name);
+    if (!spec || !this.active) return;
+    this.d.log.info({ job: name, instant: claim.instant }, "re-dispatching an instant claimed by a previous leader");
+    await this.d.dispatch(spec, claim.instant, claim.trigger);
+    await this.markDispatched(name);
+  }
+
+  /** Claims `instant` for this epoch; false if it must not be launched by us. */
+  private async claim(name: string, instant: number, state: TickClaim["state"], trigger: TickClaim["trigger"]): Promise<boolean> {
+    const value: TickClaim = { instant, epoch: this.epoch, state, trigger };
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const cur = this.ticks.get(name);
+      if (cur?.claim && cur.claim.instant >= instant) return false;
+      try {
+        const data = encodeJson(value);
+        const rev = cur && cur.revision > 0 ? await this.d.ticks.update(name, data, cur.revision) : await this.d.ticks.create(name, data);
+        this.ticks.set(name, { claim: value, revision: rev });
+        return state === "claimed";
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+        const e = await this.d.ticks.get(name);
+        const claim = e?.operation === "PUT" ? decodeJson<TickClaim>(e.value) : null;
+        this.ticks.set(name, { claim, revision: e?.revision ?? 0 });
+        if (claim && claim.epoch > this.epoch) {
+          this.stats.stale++;
+          this.d.log.error({ job: name, mine: this.epoch, theirs: claim.epoch }, "a newer leader claimed this job: stepping down");
+          this.d.onStale(`claim of ${name} carries newer epoch ${claim.epoch}`);
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  private async markDispatched(name: string): Promise<void> {
+    const cur = this.ticks.get(name);
+    if (!cur?.claim || cur.claim.state !== "claimed" || cur.claim.epoch > this.epoch) return;
+    const value: TickClaim = { ...cur.claim, state: "dispatched", epoch: this.epoch };
+    try {
+      const rev = await this.d.ticks.update(name, encodeJson(value), cur.revision);
+      if (this.ticks.get(name) === cur) this.ticks.set(name, { claim: value, revision: rev });
+    } catch (err) {
+      // Left "claimed": a later leader re-dispatches, and the runners' dedupe refuses a repeat.
+      this.d.log.warn({ err: (err as Error).message, job: name }, "could not mark the claim dispatched");
+      if (isWrongLastSequence(err)) {
+        const e = await this.d.ticks.get(name);
+        const claim = e?.operation === "PUT" ? decodeJson<TickClaim>(e.value) : null;
+        this.ticks.set(name, { claim, revision: e?.revision ?? 0 });
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// Idempotent creation of the KV buckets and the executions stream.
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  nanos,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+} from "nats";
+import { BUCKET, EXECUTIONS_STREAM, SUBJECT } from "./names.js";
+
+export interface StoreOptions {
+  replicas: number;
+  leaseTtlMs: number;
+  /** Executions kept per job (per state subject). */
+  executionsPerJob: number;
+  /** Longer than the slowest takeover, so a re-dispatched launch is still recognised as a duplicate. */
+  duplicateWindowMs: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = {
+  replicas: 1,
+  leaseTtlMs: 3_000,
+  executionsPerJob: 100,
+  duplicateWindowMs: 15 * 60_000,
+};
+
+export interface Buckets {
+  jobs: KV;
+  status: KV;
+  leader: KV;
+  ticks: KV;
+}
+
+export async function ensureStore(js: JetStreamClient, jsm: JetStreamManager, opts: StoreOptions): Promise<Buckets> {
+  const replicas = Math.max(1, Math.min(3, opts.replicas));
+  const [jobs, status, leader, ticks] = await Promise.all([
+    js.views.kv(BUCKET.jobs, { history: 10, replicas }),
+    js.views.kv(BUCKET.status, { history: 1, replicas }),
+    js.views.kv(BUCKET.leader, { history: 1, replicas, ttl: opts.leaseTtlMs }),
+    js.views.kv(BUCKET.ticks, { history: 1, replicas }),
+  ]);
+  await ensureExecutionsStream(jsm, opts, replicas);
+  return { jobs, status, leader, ticks };
+}
+
+async function ensureExecutionsStream(jsm: JetStreamManager, opts: StoreOptions, replicas: number): Promise<void> {
+  const config = {
+    name: EXECUTIONS_STREAM,
+    subjects: [SUBJECT.executionsAll],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: opts.executionsPerJob,
+    duplicate_window: nanos(opts.duplicateWindowMs),
+    num_replicas: replicas,
+  };
+  try {
+    const info = await jsm.streams.info(EXECUTIONS_STREAM);
+    const c = info.config;
+    if (c.max_msgs_per_subject !== config.max_msgs_per_subject || c.duplicate_window !== config.duplicate_window) {
+      await jsm.streams.update(EXECUTIONS_STREAM, { ...c, ...config });
+    }
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+    await jsm.streams.add(config);
+  }
+}
+
+const isStreamNotFound = (err: unknown): boolean => {
+  const e = err as { api_error?: { err_code?: number }; message?: string };
+  return e?.api_error?.err_code === 10059 || /stream not found/i.test(e?.message ?? "");
+};
