@@ -2,7 +2,7 @@
 // servers the store, read model, membership, leadership, scheduler and API.
 // Leadership is an explicit lifecycle: establish() when the lease is won,
 // revoke() when it is lost (Dkron's leader.go, DESIGN.md "Leadership").
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import path from "node:path";
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection, type Subscription } from "nats";
@@ -94,7 +94,11 @@ export class Agent {
     this.heartbeater = new Heartbeater(this.nc, () => this.heartbeat(), DEFAULT_MEMBER_TIMINGS);
     this.heartbeater.start();
     this.s?.lease.start();
-    this.log.info({ node: cfg.nodeName, server: cfg.server, http: this.httpAddress, nats: servers }, "agent started");
+    // Where this agent can be reached: read by scripts and test harnesses.
+    writeFileSync(path.join(cfg.dataDir, "agent.json"), JSON.stringify({
+      pid: process.pid, node: cfg.nodeName, http: this.httpAddress, nats: servers, server: cfg.server, started_at: this.startedAt,
+    }));
+    this.log.info({ server: cfg.server, http: this.httpAddress, nats: servers }, "agent started");
   }
 
   private async startNats(): Promise<string[]> {
@@ -167,11 +171,11 @@ export class Agent {
       runNow: (job) => this.runNow(job),
       purgeJob: (job) => this.purgeJob(job),
       liveOutput: (id) => this.runner.partialOutput(id),
-      debugVars: () => ({
+      debugVars: (lagSince) => ({
         node: cfg.nodeName,
         scheduler_started: scheduler.isActive,
         cron_entries: catalog.jobs.size,
-        fire_lag_ms: this.lag.summary(),
+        fire_lag_ms: this.lag.summary(lagSince),
         scheduler: scheduler.stats,
         outbox_pending: this.outbox.pending,
       }),
@@ -320,6 +324,7 @@ export class Agent {
     this.outbox?.close();
     await this.nc?.drain().catch(() => undefined);
     await this.embedded?.stop();
+    rmSync(path.join(this.cfg.dataDir, "agent.json"), { force: true });
     this.lock?.release();
     this.log.info("stopped");
   }

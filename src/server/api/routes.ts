@@ -29,7 +29,7 @@ export interface ApiDeps {
   liveOutput(id: string): string | undefined;
   tags: Record<string, string>;
   /** Dkron's /debug/vars: scheduler state and fire-lag figures. */
-  debugVars(): Record<string, unknown>;
+  debugVars(lagSinceMs: number): Record<string, unknown>;
 }
 
 function requireJob(d: ApiDeps, name: string): JobSpec {
@@ -94,7 +94,7 @@ export function buildRouter(d: ApiDeps): Router {
   };
 
   r.add("GET", "/health", () => ({ body: { status: "healthy" } }));
-  r.add("GET", "/debug/vars", () => ({ body: d.debugVars() }));
+  r.add("GET", "/debug/vars", (req) => ({ body: d.debugVars(parseIndex(req.query, "lag_since") ?? 0) }));
   r.add("GET", "/v1", () => ({
     body: { agent: { name: d.nodeName, version: d.version }, serf: { leader: d.leaderName() ?? "", members: String(d.members().length) }, tags: d.tags },
   }));
