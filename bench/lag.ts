@@ -39,6 +39,8 @@ export async function lagBench(args: string[]): Promise<void> {
     const expected = Math.round((jobs / interval) * seconds);
     console.log(`fires measured: ${lag.count} (expected ≈${expected}, ${(lag.count / seconds).toFixed(1)}/s)`);
     console.log(`fire lag: p50 ${fmt(lag.p50)}  p99 ${fmt(lag.p99)}  max ${fmt(lag.max)}   (target p99 ≤ 5 ms)`);
+    const slack = (vars as unknown as { dispatch_slack_ms: { p1: number; p50: number } }).dispatch_slack_ms;
+    console.log(`launch reached the runner ahead of its instant by: p50 ${fmt(slack.p50)}, p1 ${fmt(slack.p1)} (negative = late)`);
     console.log(`agent RSS: last ${rssSamples.at(-1)} MiB, max ${Math.max(...rssSamples)} MiB; nats-server RSS ${rssMiB(agent.natsPid())} MiB`);
     console.log(`scheduler: ${JSON.stringify(vars.scheduler)}; outbox pending ${vars.outbox_pending}`);
   } finally {

@@ -2,12 +2,14 @@
 // Native and worker-thread modules stay external; heavy UI modules are split
 // into lazily loaded chunks by the dynamic imports in src/cli.
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
+rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
+
 await build({
-  entryPoints: { cli: "src/cli/main.ts" },
+  entryPoints: { cli: "src/cli/main.ts", "exec-host": "src/server/executors/exec-host/host.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,

@@ -10,11 +10,16 @@ export async function runAgent(opts: AgentCliOptions): Promise<void> {
   const log = createLogger({ level: cfg.logLevel, name: cfg.nodeName, file: cfg.logFile });
   const agent = new Agent(cfg, log);
   let stopping: Promise<void> | undefined;
+  let firstSignalAt = 0;
   const shutdown = (signal: string) => {
     if (stopping) {
+      // `timeout` and process-group kills deliver the same signal twice at once:
+      // only a deliberate second signal (a second Ctrl-C) forces the exit.
+      if (Date.now() - firstSignalAt < 1_000) return;
       log.warn({ signal }, "second signal: exiting now");
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     log.info({ signal }, "signal received");
     stopping = agent.stop().then(
       () => process.exit(0),

@@ -2,6 +2,12 @@
 import { processIo } from "./io.js";
 import { lazyActions, runCli, type Actions } from "./program.js";
 
+// `dkron jobs list --json | head -1`: a closed pipe is the reader's choice, not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 let agentRunning = false;
 const actions: Actions = {
   ...lazyActions,

@@ -228,6 +228,8 @@ export async function runCli(args: readonly string[], io: Io, actions?: Actions)
   } catch (err) {
     const code = exitCodeFor(err);
     if (!(err instanceof CommanderError && SILENT.has(err.code))) io.stderr.write(`dkron: ${errorLine(err)}\n`);
+    // Opt-in, for bug reports: the one-line contract holds otherwise.
+    if (io.env.DKRON_DEBUG && err instanceof Error && !(err instanceof CommanderError)) io.stderr.write(`${err.stack}\n`);
     return code;
   }
 }

@@ -20,6 +20,7 @@ import { EXECUTIONS_STREAM, SUBJECT } from "./store/names.js";
 import { decodeJson, encodeJson } from "./store/codec.js";
 import { JobCatalog } from "./jobs/catalog.js";
 import { shellExecutor } from "./executors/shell.js";
+import { closeDefaultExecHost, defaultExecHost } from "./executors/exec-host/client.js";
 import type { Executor } from "./executors/types.js";
 import { Outbox } from "./runner/outbox.js";
 import { Runner } from "./runner/runner.js";
@@ -35,6 +36,9 @@ import { findLost } from "./scheduler/reconcile.js";
 import { LagRecorder } from "./lag.js";
 import { createHttpServer } from "./api/http.js";
 import { buildRouter } from "./api/routes.js";
+
+/** How far ahead of each instant the leader claims and dispatches (see Scheduler). */
+const SCHEDULE_LEAD_MS = 200;
 
 interface ServerParts {
   buckets: Buckets;
@@ -66,6 +70,8 @@ export class Agent {
   private readonly startedAt = Date.now();
   readonly executors: Map<string, Executor> = new Map([["shell", shellExecutor]]);
   readonly lag = new LagRecorder(100_000);
+  /** How long before their start instant scheduled launches reach the runner. */
+  readonly slack = new LagRecorder(100_000);
   httpAddress = "";
 
   constructor(readonly cfg: AgentConfig, private readonly log: Logger) {}
@@ -87,8 +93,10 @@ export class Agent {
     this.outbox = new Outbox(path.join(cfg.dataDir, "outbox.db"), this.js, this.log);
     this.runner = new Runner(this.nc, this.js, cfg.nodeName, this.executors, this.outbox, this.log, {
       onStart: (req, at) => req.trigger === "schedule" && this.lag.record(at - req.group_ms),
+      onReceived: (_req, slack) => this.slack.record(slack),
     });
     if (cfg.server) this.s = await this.startServer();
+    defaultExecHost().warm();
     this.runner.start();
     void this.outbox.flush();
     this.heartbeater = new Heartbeater(this.nc, () => this.heartbeat(), DEFAULT_MEMBER_TIMINGS);
@@ -149,7 +157,9 @@ export class Agent {
       catalog,
       ticks: buckets.ticks,
       holdsLease: () => lease.holds(),
-      dispatch: async (spec, group, trigger) => void (await dispatcher.dispatch(spec, group, trigger)),
+      dispatch: async (spec, group, trigger) =>
+        void (await dispatcher.dispatch(spec, group, trigger, 1, trigger === "schedule" ? group : undefined)),
+      leadMs: SCHEDULE_LEAD_MS,
       isRunning: (job) => this.isRunning(job),
       onStale: (reason) => void lease.stepDown(reason),
       log: this.log.child({ component: "scheduler" }),
@@ -176,6 +186,7 @@ export class Agent {
         scheduler_started: scheduler.isActive,
         cron_entries: catalog.jobs.size,
         fire_lag_ms: this.lag.summary(lagSince),
+        dispatch_slack_ms: this.slack.summary(lagSince),
         scheduler: scheduler.stats,
         outbox_pending: this.outbox.pending,
       }),
@@ -321,6 +332,7 @@ export class Agent {
       this.s.readModel.close();
     }
     this.heartbeater?.stop();
+    closeDefaultExecHost();
     this.outbox?.close();
     await this.nc?.drain().catch(() => undefined);
     await this.embedded?.stop();

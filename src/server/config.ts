@@ -83,7 +83,8 @@ export function resolveConfig(o: RawAgentOptions, env: NodeJS.ProcessEnv = proce
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw usage(`--log-level: must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(o.logLevel)}`);
   }
-  const nodeName = o.nodeName ?? hostname();
+  // Host names may carry dots (FQDNs), which are not allowed in NATS subject tokens.
+  const nodeName = o.nodeName ?? (hostname().replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "dkron");
   if (!/^[A-Za-z0-9_-]+$/.test(nodeName)) {
     throw usage(`--node-name: may contain only letters, digits, '_' and '-', got ${JSON.stringify(nodeName)}`);
   }
@@ -111,15 +112,16 @@ export function resolveConfig(o: RawAgentOptions, env: NodeJS.ProcessEnv = proce
     apiToken: o.apiToken,
     logLevel: logLevel as LogLevel,
     logFile: o.logFile,
-    leaseTtlMs: intEnv(env, "DKRON_LEASE_TTL_MS", 3_000),
-    executionsPerJob: intEnv(env, "DKRON_EXECUTIONS_PER_JOB", 100),
+    leaseTtlMs: intEnv(env, "DKRON_LEASE_TTL_MS", 3_000, 500),
+    executionsPerJob: intEnv(env, "DKRON_EXECUTIONS_PER_JOB", 100, 1),
     shutdownTimeoutMs: intEnv(env, "DKRON_SHUTDOWN_TIMEOUT_MS", 30_000),
   };
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
   const v = env[name];
   if (v === undefined || v === "") return dflt;
   if (!/^\d+$/.test(v)) throw usage(`${name}: expected a whole number, got ${JSON.stringify(v)}`);
+  if (Number(v) < min) throw usage(`${name}: must be at least ${min}, got ${v}`);
   return Number(v);
 }

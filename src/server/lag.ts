@@ -2,6 +2,7 @@
 // summarised for /debug/vars and the lag benchmark.
 export interface LagSummary {
   count: number;
+  p1: number;
   p50: number;
   p99: number;
   max: number;
@@ -29,9 +30,9 @@ export class LagRecorder {
     const n = Math.min(this.count, this.lag.length);
     const picked: number[] = [];
     for (let i = 0; i < n; i++) if (this.at[i]! >= sinceMs) picked.push(this.lag[i]!);
-    if (picked.length === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
+    if (picked.length === 0) return { count: 0, p1: 0, p50: 0, p99: 0, max: 0 };
     picked.sort((a, b) => a - b);
     const q = (p: number) => picked[Math.min(picked.length - 1, Math.floor(p * picked.length))]!;
-    return { count: picked.length, p50: q(0.5), p99: q(0.99), max: picked[picked.length - 1]! };
+    return { count: picked.length, p1: q(0.01), p50: q(0.5), p99: q(0.99), max: picked[picked.length - 1]! };
   }
 }

@@ -1,12 +1,12 @@
 // The shell executor, with Dkron's executor_config keys: command, shell, env,
 // cwd, timeout, mem_limit, payload. The command runs in its own process group
 // so a timeout or a kill stops everything it started.
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { invalid } from "../../shared/errors.js";
 import { parseGoDuration } from "../../shared/cron/index.js";
 import { parseByteSize, splitShellWords } from "./shell-words.js";
 import type { ExecutionContext, ExecutionResult, Executor } from "./types.js";
+import { defaultExecHost, type ExecHost } from "./exec-host/client.js";
 
 export function parseEnv(s: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -59,10 +59,11 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function run(ctx: ExecutionContext): Promise<ExecutionResult> {
+function run(ctx: ExecutionContext, host: ExecHost = defaultExecHost()): Promise<ExecutionResult> {
   const cfg = ctx.job.executor_config;
   let file: string;
   let args: string[];
+  let env: Record<string, string>;
   try {
     if (cfg.shell === "true") {
       file = "/bin/sh";
@@ -70,20 +71,15 @@ function run(ctx: ExecutionContext): Promise<ExecutionResult> {
     } else {
       [file, ...args] = splitShellWords(cfg.command ?? "") as [string, ...string[]];
     }
+    env = { ...(cfg.env ? parseEnv(cfg.env) : {}), ENV_JOB_NAME: ctx.job.name };
   } catch (err) {
     return Promise.resolve({ success: false, exitCode: null, reason: (err as Error).message });
   }
-  const env = { ...process.env, ...(cfg.env ? parseEnv(cfg.env) : {}), ENV_JOB_NAME: ctx.job.name };
   return new Promise((resolve) => {
     let reason: string | undefined;
     let settled = false;
+    let pid: number | undefined;
     const timers: NodeJS.Timeout[] = [];
-    const child = spawn(file, args, {
-      cwd: cfg.cwd || undefined,
-      env,
-      detached: true,
-      stdio: [cfg.payload ? "pipe" : "ignore", "pipe", "pipe"],
-    });
     const finish = (r: ExecutionResult) => {
       if (settled) return;
       settled = true;
@@ -91,44 +87,55 @@ function run(ctx: ExecutionContext): Promise<ExecutionResult> {
       ctx.signal.removeEventListener("abort", onAbort);
       resolve(r);
     };
+    const id = host.spawn(
+      {
+        file,
+        args,
+        env,
+        ...(cfg.cwd ? { cwd: cfg.cwd } : {}),
+        ...(cfg.payload ? { stdin: Buffer.from(cfg.payload, "base64").toString("base64") } : {}),
+        at: ctx.startAt ?? 0,
+      },
+      {
+        onStarted: (p, at) => {
+          pid = p;
+          ctx.onStarted?.(at);
+          if (cfg.timeout) {
+            timers.push(setTimeout(() => {
+              reason ??= `timeout after ${cfg.timeout}`;
+              killGroup(pid, "SIGKILL");
+            }, parseGoDuration(cfg.timeout)));
+          }
+          if (cfg.mem_limit) {
+            const limit = parseByteSize(cfg.mem_limit);
+            timers.push(setInterval(async () => {
+              if ((await rssBytes(p)) > limit) {
+                reason ??= `memory limit ${cfg.mem_limit} exceeded`;
+                killGroup(p, "SIGKILL");
+              }
+            }, 1_000));
+          }
+        },
+        onOutput: ctx.onOutput,
+        onExit: (code, signal) => {
+          if (reason) finish({ success: false, exitCode: code, reason });
+          else if (signal) finish({ success: false, exitCode: null, reason: `terminated by ${signal}` });
+          else finish({ success: code === 0, exitCode: code });
+        },
+        onError: (message) => finish({ success: false, exitCode: null, reason: reason ?? `cannot start ${JSON.stringify(file)}: ${message}` }),
+      },
+    );
     const onAbort = () => {
       reason ??= String(ctx.signal.reason ?? "killed");
-      killGroup(child.pid, "SIGKILL");
+      if (pid) killGroup(pid, "SIGKILL");
+      else host.kill(id, "SIGKILL");
     };
     ctx.signal.addEventListener("abort", onAbort);
     if (ctx.signal.aborted) onAbort();
-    child.stdout!.on("data", ctx.onOutput);
-    child.stderr!.on("data", ctx.onOutput);
-    if (cfg.payload && child.stdin) {
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(Buffer.from(cfg.payload, "base64"));
-    }
-    if (cfg.timeout) {
-      const ms = parseGoDuration(cfg.timeout);
-      timers.push(setTimeout(() => {
-        reason ??= `timeout after ${cfg.timeout}`;
-        killGroup(child.pid, "SIGKILL");
-      }, ms));
-    }
-    if (cfg.mem_limit && child.pid) {
-      const limit = parseByteSize(cfg.mem_limit);
-      const pid = child.pid;
-      timers.push(setInterval(async () => {
-        if ((await rssBytes(pid)) > limit) {
-          reason ??= `memory limit ${cfg.mem_limit} exceeded`;
-          killGroup(pid, "SIGKILL");
-        }
-      }, 1_000));
-    }
-    child.on("error", (err) => {
-      finish({ success: false, exitCode: null, reason: `cannot start ${JSON.stringify(file)}: ${err.message}` });
-    });
-    child.on("close", (code, signal) => {
-      if (reason) finish({ success: false, exitCode: code, reason });
-      else if (signal) finish({ success: false, exitCode: null, reason: `terminated by ${signal}` });
-      else finish({ success: code === 0, exitCode: code });
-    });
   });
 }
 
-export const shellExecutor: Executor = { required: ["command"], validate, run };
+export const shellExecutor: Executor = { required: ["command"], validate, run: (ctx) => run(ctx) };
+
+/** The shell executor on a given exec host (tests, or an agent with its own). */
+export const shellExecutorOn = (host: ExecHost): Executor => ({ required: ["command"], validate, run: (ctx) => run(ctx, host) });

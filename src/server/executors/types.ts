@@ -8,6 +8,10 @@ export interface ExecutionContext {
   onOutput(chunk: Buffer): void;
   /** Aborted to kill the execution (the whole process group for shell). */
   signal: AbortSignal;
+  /** When to start (epoch ms); now when absent or past. */
+  startAt?: number;
+  /** Called with the instant the command really started. */
+  onStarted?(at: number): void;
 }
 
 export interface ExecutionResult {

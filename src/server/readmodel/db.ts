@@ -86,7 +86,7 @@ export class ReadModelDb {
     this.upsertStmt = this.db.prepare(`
       INSERT INTO executions (id, job_name, group_ms, attempt, node_name, started_at, finished_at, success, exit_code, output, output_truncated, trigger, reason)
       VALUES (@id, @job_name, @group_ms, @attempt, @node_name, @started_at, @finished_at, @success, @exit_code, @output, @output_truncated, @trigger, @reason)
-      ON CONFLICT(id) DO UPDATE SET finished_at = excluded.finished_at, success = excluded.success, exit_code = excluded.exit_code,
+      ON CONFLICT(id) DO UPDATE SET started_at = excluded.started_at, finished_at = excluded.finished_at, success = excluded.success, exit_code = excluded.exit_code,
         output = excluded.output, output_truncated = excluded.output_truncated, reason = excluded.reason
       WHERE excluded.finished_at IS NOT NULL AND executions.finished_at IS NULL`);
     this.pruneStmt = this.db.prepare(`DELETE FROM executions WHERE job_name = ? AND finished_at IS NOT NULL AND id NOT IN

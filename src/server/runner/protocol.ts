@@ -9,6 +9,9 @@ export interface LaunchRequest {
   trigger: ExecutionRecord["trigger"];
   /** Epoch of the leader that launched it (0 for launches outside the scheduler). */
   epoch: number;
+  /** When to start the command (epoch ms): the leader dispatches scheduled ticks
+   * slightly ahead, so claim, dispatch and the dedupe gate are done by then. */
+  start_at?: number;
 }
 
 export interface LaunchAck {

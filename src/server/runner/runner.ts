@@ -24,6 +24,8 @@ interface Running {
 export interface RunnerHooks {
   /** Called with the instant the executor was started (for fire-lag metrics). */
   onStart?(req: LaunchRequest, startedAt: number): void;
+  /** Called when a launch arrives, with how long before its start instant (negative: late). */
+  onReceived?(req: LaunchRequest, slackMs: number): void;
 }
 
 export class Runner {
@@ -74,7 +76,8 @@ export class Runner {
   /** Starts one execution locally (after the dedupe gate). */
   async launch(req: LaunchRequest): Promise<void> {
     const job = req.job;
-    const startedAt = this.now();
+    if (req.start_at) this.hooks.onReceived?.(req, req.start_at - this.now());
+    const startedAt = Math.max(this.now(), Math.round(req.start_at ?? 0));
     const id = executionId(startedAt, this.node, req.attempt);
     const base: ExecutionRecord = {
       state: "started",
@@ -113,12 +116,17 @@ export class Runner {
       done: new Promise((r) => (resolveDone = r)),
     };
     this.running.set(id, entry);
-    this.hooks.onStart?.(req, this.now());
+    let actualStart = startedAt;
     const result = executor
       ? await executor.run({
           job,
           executionId: id,
           signal: abort.signal,
+          startAt: req.start_at,
+          onStarted: (at) => {
+            actualStart = at;
+            this.hooks.onStart?.(req, at);
+          },
           onOutput: (chunk) => {
             output.push(chunk);
             try {
@@ -133,6 +141,7 @@ export class Runner {
     if (result.reason) text += `${text && !text.endsWith("\n") ? "\n" : ""}[dkron] ${result.reason}\n`;
     const finished: ExecutionRecord = {
       ...base,
+      started_at: Math.round(actualStart),
       state: "finished",
       finished_at: this.now(),
       success: result.success,

@@ -30,14 +30,17 @@ export function missedInstants(spec: JobSpec, schedule: Schedule, lastInstant: n
   } catch {
     windowMs = 3_600_000;
   }
-  const from = Math.max(lastInstant, now - windowMs - 1);
+  const from = Math.max(lastInstant, now - windowMs - 1, spec.starts_at === null ? -Infinity : spec.starts_at - 1);
+  // The most recent instant the job could have run at: one past expires_at does not count.
+  const to = spec.expires_at === null ? now : Math.min(now, spec.expires_at);
+  if (to <= from) return [];
   if (spec.catchup === "last") {
-    const last = lastBetween(schedule, from, now);
+    const last = lastBetween(schedule, from, to);
     return last !== null && runnableAt(spec, last) ? [last] : [];
   }
   // "all": the most recent CATCHUP_ALL_LIMIT, oldest first.
   const out: number[] = [];
-  for (let t = schedule.next(from); t !== null && t <= now; t = schedule.next(t)) {
+  for (let t = schedule.next(from); t !== null && t <= to; t = schedule.next(t)) {
     if (runnableAt(spec, t)) out.push(t);
     if (out.length > CATCHUP_ALL_LIMIT) out.shift();
   }

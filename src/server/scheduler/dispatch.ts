@@ -30,14 +30,14 @@ export class Dispatcher {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"], attempt = 1): Promise<string[]> {
+  async dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"], attempt = 1, startAt?: number): Promise<string[]> {
     const live = this.members.alive().map((m) => ({ name: m.hb.name, tags: m.hb.tags }));
     const sel = selectTargets(spec.tags, live, this.random);
     if (sel.nodes.length === 0) {
       await this.recordFailure(spec, groupMs, "", attempt, trigger, sel.reason ?? "no target node");
       return [];
     }
-    const req: LaunchRequest = { job: spec, group_ms: groupMs, attempt, trigger, epoch: this.epoch() };
+    const req: LaunchRequest = { job: spec, group_ms: groupMs, attempt, trigger, epoch: this.epoch(), ...(startAt ? { start_at: startAt } : {}) };
     const data = encodeJson(req);
     await Promise.all(
       sel.nodes.map(async (node) => {

@@ -36,6 +36,9 @@ export interface SchedulerDeps {
   onStale(reason: string): void;
   log: Logger;
   now?: () => number;
+  /** Fire this long before each instant: claim, dispatch and the runner's dedupe
+   * gate happen ahead, and the runner starts the command at the instant itself. */
+  leadMs?: number;
 }
 
 interface TickState {
@@ -52,11 +55,13 @@ export class Scheduler {
   private active = false;
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
+  private readonly lead: number;
   /** Counters for observability and tests. */
   readonly stats = { fired: 0, skipped: 0, stale: 0, redispatched: 0, caughtUp: 0 };
 
   constructor(private readonly d: SchedulerDeps) {
     this.now = d.now ?? Date.now;
+    this.lead = d.leadMs ?? 0;
     this.queue = new TimerQueue((key, at) => this.onDue(key, at), undefined, (err, key) =>
       d.log.error({ err, job: key }, "scheduling callback failed"));
   }
@@ -67,7 +72,8 @@ export class Scheduler {
 
   /** Next queued instant of a job (for tests and the API). */
   queued(job: string): number | undefined {
-    return this.queue.get(job);
+    const at = this.queue.get(job);
+    return at === undefined ? undefined : at + this.lead;
   }
 
   /** establishLeadership's scheduling part: load claims, re-dispatch, catch up, arm. */
@@ -119,7 +125,7 @@ export class Scheduler {
     // Children run when their parent succeeds, not on their own schedule (Dkron).
     const next = spec.parent_job ? null : nextRun(spec, this.d.catalog.schedule(spec), afterMs);
     if (next === null) this.queue.delete(spec.name);
-    else this.queue.set(spec.name, next);
+    else this.queue.set(spec.name, next - this.lead);
   }
 
   private onJobEvent(ev: MirrorEvent<JobSpec>): void {
@@ -141,8 +147,9 @@ export class Scheduler {
   private onDue(name: string, at: number): void {
     const spec = this.d.catalog.spec(name);
     if (!spec || !this.active) return;
-    this.arm(spec, at); // the next tick must not wait for this one's claim
-    this.enqueue(name, () => this.fire(name, at, "schedule"));
+    const instant = at + this.lead;
+    this.arm(spec, instant); // the next tick must not wait for this one's claim
+    this.enqueue(name, () => this.fire(name, instant, "schedule"));
   }
 
   /** Per-job chain: claims of one job are ordered (each CAS builds on the last). */
