@@ -5,7 +5,7 @@ import type { Job } from "../shared/job.js";
 import type { Member } from "../shared/member.js";
 import { API, DEFAULT_ADDRESS } from "../shared/paths.js";
 import { VERSION } from "../shared/version.js";
-import { request, type QueryValue, type RequestInit2, type TransportOptions } from "./transport.js";
+import { request, type QueryValue, type RequestInit2, type ResponseHeaders, type TransportOptions } from "./transport.js";
 
 export interface DkronClientOptions {
   /** e.g. http://127.0.0.1:8080; a bare host:port gets http:// prepended. */
@@ -82,7 +82,7 @@ export function normalizeAddress(address: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
-function pageOf<T>(res: { headers: Headers; body: T[] | undefined }): Page<T> {
+function pageOf<T>(res: { headers: ResponseHeaders; body: T[] | undefined }): Page<T> {
   const items = Array.isArray(res.body) ? res.body : [];
   const header = res.headers.get("x-total-count");
   const total = header !== null && /^\d+$/.test(header) ? Number(header) : items.length;
