@@ -8,6 +8,15 @@ import { encodeJson, isWrongLastSequence } from "../store/codec.js";
 import type { KvMirror } from "../store/kv-mirror.js";
 import { nextRun } from "./next.js";
 
+/** A Job JSON built from these exact (immutable) inputs, reused until one changes. */
+interface JsonCacheEntry {
+  spec: JobSpec;
+  status: JobStatus | undefined;
+  next: number | null;
+  kids: string;
+  job: Job;
+}
+
 interface ScheduleCacheEntry {
   spec: string;
   tz: string;
@@ -18,6 +27,7 @@ interface ScheduleCacheEntry {
 
 export class JobCatalog {
   private readonly schedules = new Map<string, ScheduleCacheEntry>();
+  private readonly json = new Map<string, JsonCacheEntry>();
   /** parent → children, derived from parent_job, so dependent_jobs is always consistent. */
   private readonly children = new Map<string, Set<string>>();
 
@@ -31,7 +41,10 @@ export class JobCatalog {
       const prevParent = ev.previous?.parent_job;
       if (prevParent) this.children.get(prevParent)?.delete(ev.key);
       if (ev.op === "put") this.link(ev.key, ev.value.parent_job);
-      else this.schedules.delete(ev.key);
+      else {
+        this.schedules.delete(ev.key);
+        this.json.delete(ev.key);
+      }
     });
   }
 
@@ -84,10 +97,17 @@ export class JobCatalog {
     return e.next;
   }
 
+  /** The API's Job JSON; cached per job, so listing 10,000 jobs builds only what changed. */
   toJson(spec: JobSpec): Job {
-    const job = toJobJson(spec, this.statuses.get(spec.name)?.value, this.nextOf(spec));
-    const kids = this.childrenOf(spec.name);
-    job.dependent_jobs = kids.length ? kids : null;
+    const status = this.statuses.get(spec.name)?.value;
+    const next = this.nextOf(spec);
+    const kidSet = this.children.get(spec.name);
+    const kids = kidSet?.size ? this.childrenOf(spec.name).join(",") : "";
+    const hit = this.json.get(spec.name);
+    if (hit && hit.spec === spec && hit.status === status && hit.next === next && hit.kids === kids) return hit.job;
+    const job = toJobJson(spec, status, next);
+    job.dependent_jobs = kids ? kids.split(",") : null;
+    this.json.set(spec.name, { spec, status, next, kids, job });
     return job;
   }
 

@@ -179,12 +179,12 @@ export class TimerQueue {
    * @param onDue called for each entry whose time has come, after it is removed from the queue;
    *   it may set() the same key again (a time <= now then fires on the next wake, not this one).
    * @param clock injectable for tests; defaults to Date.now and the global timers.
-   * @param onError receives exceptions thrown by onDue (default: console.error); firing goes on.
+   * @param onError receives exceptions thrown by onDue (default: a process warning); firing goes on.
    */
   constructor(onDue: OnDue, clock?: TimerClock, onError?: (err: unknown, key: string) => void) {
     this.onDue = onDue;
     this.clock = clock ?? realClock;
-    this.onError = onError ?? ((err, key) => console.error(`timer-queue: onDue(${key}) threw`, err));
+    this.onError = onError ?? ((err, key) => process.emitWarning(`timer-queue: onDue(${key}) threw: ${String(err)}`));
   }
 
   get size(): number {
