@@ -39,6 +39,7 @@ import { buildRouter } from "./api/routes.js";
 
 /** How far ahead of each instant the leader claims and dispatches (see Scheduler). */
 const SCHEDULE_LEAD_MS = 200;
+const JS_TIMEOUT_MS = 2_000;
 
 interface ServerParts {
   buckets: Buckets;
@@ -88,8 +89,10 @@ export class Agent {
       waitOnFirstConnect: true,
       ...(cfg.encrypt ? { token: cfg.encrypt } : {}),
     });
-    this.js = this.nc.jetstream();
-    this.jsm = await this.nc.jetstreamManager();
+    // Requests sent while the client reconnects can lose their reply and wait
+    // out the whole timeout: keep it short, the callers retry.
+    this.js = this.nc.jetstream({ timeout: JS_TIMEOUT_MS });
+    this.jsm = await this.nc.jetstreamManager({ timeout: JS_TIMEOUT_MS });
     this.outbox = new Outbox(path.join(cfg.dataDir, "outbox.db"), this.js, this.log);
     this.runner = new Runner(this.nc, this.js, cfg.nodeName, this.executors, this.outbox, this.log, {
       onStart: (req, at) => req.trigger === "schedule" && this.lag.record(at - req.group_ms),

@@ -15,14 +15,19 @@
 // - if it is left behind anyway, the next start() on the same directory finds
 //   it through the pid file and stops it before spawning a new one.
 
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { open } from "node:fs/promises";
-import net from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { connect, type NatsConnection } from "nats";
 import type { Logger } from "../logger.js";
 import { DkronError } from "../../shared/errors.js";
+import { connectHost, formatHost, renderNatsConfig, validateSize } from "./config-file.js";
+import { findSetpriv, pickFreePort, probeInfo, readLogTail, signalPid, sleep, trackChild, untrackChild, within } from "./proc.js";
+import { removePidFileIf, stopStaleServer } from "./stale.js";
+
+export { NATS_INSTALL_HINT, findNatsServerBin } from "./bin.js";
+export { ROUTE_USER } from "./config-file.js";
+export { pickFreePort } from "./proc.js";
 
 export interface EmbeddedNatsOptions {
   /** Resolved path of the nats-server binary (see findNatsServerBin). */
@@ -50,12 +55,6 @@ export interface EmbeddedNatsOptions {
   jetstream?: boolean;
 }
 
-export const NATS_INSTALL_HINT =
-  "install it (Debian/Ubuntu: sudo apt-get install nats-server; macOS: brew install nats-server) or pass --nats-server-bin PATH";
-
-/** User name routes authenticate with when a token is set (the token is the password). */
-export const ROUTE_USER = "dkron";
-
 const RESTART_MIN_MS = 250;
 const RESTART_MAX_MS = 5_000;
 const HEALTHY_UPTIME_MS = 30_000;
@@ -73,44 +72,6 @@ interface ChildRecord {
   expectedExit: boolean;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
   exitInfo?: { code: number | null; signal: NodeJS.Signals | null; error?: Error };
-}
-
-// Children to SIGTERM if this process exits without stopping them.
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function trackChild(proc: ChildProcess): void {
-  liveChildren.add(proc);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once("exit", () => {
-      for (const c of liveChildren) {
-        try {
-          c.kill("SIGTERM");
-        } catch {
-          /* already gone */
-        }
-      }
-    });
-  }
-}
-
-let setprivPath: string | null | undefined;
-/** `setpriv` with --pdeathsig support (util-linux ≥ 2.33), Linux only. */
-function findSetpriv(): string | null {
-  if (setprivPath !== undefined) return setprivPath;
-  setprivPath = null;
-  if (process.platform !== "linux" || process.env.DKRON_NATS_NO_PDEATHSIG) return setprivPath;
-  for (const p of ["/usr/bin/setpriv", "/bin/setpriv"]) {
-    if (!isExecutableFile(p)) continue;
-    try {
-      const help = execFileSync(p, ["--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 2_000 });
-      if (help.includes("--pdeathsig")) setprivPath = p;
-    } catch {
-      /* unusable */
-    }
-    break;
-  }
-  return setprivPath;
 }
 
 export class EmbeddedNats {
@@ -200,7 +161,7 @@ export class EmbeddedNats {
       this.log.info({ pid: rec.pid }, "embedded nats-server stopped");
     }
     this.child = undefined;
-    this.removePidFileIf(rec?.pid);
+    removePidFileIf(this.pidPath, rec?.pid);
   }
 
   /**
@@ -212,7 +173,7 @@ export class EmbeddedNats {
     this.stopping = true;
     this.supervising = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    if (this.child) liveChildren.delete(this.child.proc);
+    if (this.child) untrackChild(this.child.proc);
     this.child = undefined;
   }
 
@@ -269,7 +230,7 @@ export class EmbeddedNats {
     const onDone = (info: { code: number | null; signal: NodeJS.Signals | null; error?: Error }) => {
       if (rec.exitInfo) return;
       rec.exitInfo = info;
-      liveChildren.delete(proc);
+      untrackChild(proc);
       resolveExit(info);
       this.onChildExit(rec);
     };
@@ -346,22 +307,8 @@ export class EmbeddedNats {
     return new DkronError("unavailable", msg);
   }
 
-  private async logTail(offset: number, maxLines = 20): Promise<string> {
-    try {
-      const fh = await open(this.logPath, "r");
-      try {
-        const { size } = await fh.stat();
-        const start = Math.max(offset, size - 8_192);
-        const buf = Buffer.alloc(Math.max(0, size - start));
-        await fh.read(buf, 0, buf.length, start);
-        const lines = buf.toString("utf8").split("\n").filter((l) => l.trim() !== "");
-        return lines.slice(-maxLines).join("\n");
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      return "";
-    }
+  private logTail(offset: number, maxLines = 20): Promise<string> {
+    return readLogTail(this.logPath, offset, maxLines);
   }
 
   private onChildExit(rec: ChildRecord): void {
@@ -425,83 +372,32 @@ export class EmbeddedNats {
     }
   }
 
-  /** A nats-server left running on this directory (we crashed) is stopped before we start another. */
-  private async killStale(): Promise<void> {
-    let pid: number;
-    try {
-      pid = Number.parseInt(readFileSync(this.pidPath, "utf8").trim(), 10);
-    } catch {
-      return;
-    }
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return;
-    if (this.child && this.child.pid === pid && !this.child.exitInfo) return;
-    if (!this.isOurNatsServer(pid)) {
-      this.removePidFileIf(pid);
-      return;
-    }
-    this.log.warn({ pid, dir: this.dir }, "stopping a stale nats-server left running on this data dir");
-    killQuietly(pid, "SIGTERM");
-    if (!(await waitGone(() => this.isOurNatsServer(pid), STOP_GRACE_MS))) {
-      killQuietly(pid, "SIGKILL");
-      if (!(await waitGone(() => this.isOurNatsServer(pid), 5_000))) {
-        throw new DkronError("unavailable", `a stale nats-server (pid ${pid}) on ${this.dir} could not be stopped`);
-      }
-    }
-    this.removePidFileIf(pid);
-  }
-
-  /** True if pid is a live nats-server started with our config file (not a reused pid). */
-  private isOurNatsServer(pid: number): boolean {
-    const cmd = readCmdline(pid);
-    return cmd !== undefined && cmd.includes("nats-server") && cmd.includes(this.confPath);
-  }
-
-  private removePidFileIf(pid: number | undefined): void {
-    if (pid === undefined) return;
-    try {
-      if (Number.parseInt(readFileSync(this.pidPath, "utf8").trim(), 10) === pid) unlinkSync(this.pidPath);
-    } catch {
-      /* gone */
-    }
+  private killStale(): Promise<void> {
+    return stopStaleServer({
+      pidPath: this.pidPath,
+      confPath: this.confPath,
+      dir: this.dir,
+      log: this.log,
+      graceMs: STOP_GRACE_MS,
+      isCurrentChild: (pid) => this.child !== undefined && this.child.pid === pid && !this.child.exitInfo,
+    });
   }
 
   private renderConfig(): string {
     const o = this.opts;
-    const q = (s: string) => JSON.stringify(s);
-    const host = o.host || "127.0.0.1";
-    const lines = [
-      "# Generated by dkron on every start of the embedded nats-server; edits are overwritten.",
-      `server_name: ${q(o.serverName)}`,
-      `listen: ${q(`${formatHost(host)}:${this.port}`)}`,
-      `pid_file: ${q(this.pidPath)}`,
-      `log_file: ${q(this.logPath)}`,
-      "logtime: true",
-      "max_payload: 8MB",
-    ];
-    if (o.jetstream ?? true) {
-      lines.push(
-        "jetstream {",
-        `  store_dir: ${q(path.join(this.dir, "store"))}`,
-        `  max_memory_store: ${o.maxMemoryStore ?? "256MB"}`,
-        `  max_file_store: ${o.maxFileStore ?? "4GB"}`,
-        "}",
-      );
-    }
-    if (o.token !== undefined) lines.push("authorization {", `  token: ${q(o.token)}`, "}");
-    if (o.cluster) {
-      const c = o.cluster;
-      const routes = c.routes.map((r) => (o.token !== undefined ? withRouteCredentials(r, o.token) : r));
-      lines.push(
-        "cluster {",
-        `  name: ${q(c.name ?? "dkron")}`,
-        `  listen: ${q(`${formatHost(c.host)}:${this.clusterPort}`)}`,
-      );
-      if (o.token !== undefined) {
-        lines.push("  authorization {", `    user: ${q(ROUTE_USER)}`, `    password: ${q(o.token)}`, "  }");
-      }
-      lines.push(`  routes: [${routes.map(q).join(", ")}]`, "}");
-    }
-    return lines.join("\n") + "\n";
+    return renderNatsConfig({
+      serverName: o.serverName,
+      host: o.host,
+      port: this.port,
+      pidFile: this.pidPath,
+      logFile: this.logPath,
+      jetstream:
+        (o.jetstream ?? true)
+          ? { storeDir: path.join(this.dir, "store"), maxMemoryStore: o.maxMemoryStore, maxFileStore: o.maxFileStore }
+          : undefined,
+      token: o.token,
+      cluster: o.cluster && { ...o.cluster, port: this.clusterPort },
+    });
   }
 }
 
@@ -509,180 +405,6 @@ class AddressInUseError extends Error {
   toDkron(): DkronError {
     return new DkronError("unavailable", this.message);
   }
-}
-
-/**
- * Where is nats-server? The explicit flag, then $DKRON_NATS_SERVER_BIN, then PATH (plus sbin
- * directories that are often not on a user's PATH). Throws DkronError("unavailable") with how to install it.
- */
-export function findNatsServerBin(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const given: Array<[string, string]> = [];
-  if (explicit) given.push([explicit, "--nats-server-bin"]);
-  else if (env.DKRON_NATS_SERVER_BIN) given.push([env.DKRON_NATS_SERVER_BIN, "DKRON_NATS_SERVER_BIN"]);
-  for (const [p, from] of given) {
-    if (p.includes("/") || p.includes(path.sep)) {
-      if (isExecutableFile(p)) return path.resolve(p);
-    } else {
-      const found = searchPath(p, env);
-      if (found) return found;
-    }
-    throw new DkronError("unavailable", `nats-server not found at ${p} (from ${from}): ${NATS_INSTALL_HINT}`);
-  }
-  const found = searchPath("nats-server", env);
-  if (found) return found;
-  throw new DkronError("unavailable", `nats-server not found: ${NATS_INSTALL_HINT}`);
-}
-
-function searchPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  const dirs = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
-  for (const extra of ["/usr/sbin", "/usr/local/sbin", "/opt/homebrew/bin", "/usr/local/bin"]) {
-    if (!dirs.includes(extra)) dirs.push(extra);
-  }
-  const names = process.platform === "win32" ? [`${name}.exe`, name] : [name];
-  for (const d of dirs) {
-    for (const n of names) {
-      const p = path.resolve(d, n);
-      if (isExecutableFile(p)) return p;
-    }
-  }
-  return undefined;
-}
-
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!statSync(p).isFile()) return false;
-    accessSync(p, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function withRouteCredentials(route: string, token: string): string {
-  try {
-    const u = new URL(route);
-    if (u.username) return route;
-    return `${u.protocol}//${encodeURIComponent(ROUTE_USER)}:${encodeURIComponent(token)}@${u.host}${u.pathname === "/" ? "" : u.pathname}`;
-  } catch {
-    throw new DkronError("invalid_argument", `invalid NATS route URL: ${route}`, "join");
-  }
-}
-
-const SIZE_RE = /^\d+(\.\d+)?\s*([KMGT]i?B?)?$/i;
-function validateSize(field: string, v: string | undefined): void {
-  if (v !== undefined && !SIZE_RE.test(v.trim())) {
-    throw new DkronError("invalid_argument", `${field}: not a size like 256MB or 4GB: ${v}`, field);
-  }
-}
-
-function formatHost(host: string): string {
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-}
-
-/** The address a local client uses to reach a server listening on `host`. */
-function connectHost(host: string): string {
-  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
-  if (host === "::" || host === "[::]") return "::1";
-  return host;
-}
-
-/** A free TCP port on host, as the kernel picks it. Racy by nature: callers retry on "address in use". */
-export function pickFreePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen({ host, port: 0, exclusive: true }, () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error("could not pick a free port"))));
-    });
-  });
-}
-
-/** Connects, waits for the server's "INFO {...}" greeting, and closes. */
-function probeInfo(host: string, port: number, timeoutMs: number, abort: Promise<unknown>): Promise<boolean> {
-  return new Promise((resolve) => {
-    let buf = "";
-    let done = false;
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const sock = net.connect({ host, port });
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => {
-      buf += d;
-      if (buf.length >= 5) finish(buf.startsWith("INFO "));
-    });
-    sock.on("error", () => finish(false));
-    sock.on("close", () => finish(false));
-    void abort.then(() => finish(false));
-  });
-}
-
-function readCmdline(pid: number): string | undefined {
-  try {
-    // NUL-separated; empty for a zombie.
-    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
-    return raw === "" ? undefined : raw;
-  } catch {
-    if (existsSync("/proc/self")) return undefined; // procfs present: no such process
-  }
-  try {
-    const out = execFileSync("ps", ["-p", String(pid), "-o", "command="], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-      timeout: 2_000,
-    }).trim();
-    return out === "" ? undefined : out;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitGone(alive: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!alive()) return true;
-    await sleep(25);
-  }
-  return !alive();
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    /* gone */
-  }
-}
-
-function signalPid(proc: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    proc.kill(signal);
-  } catch {
-    /* gone */
-  }
-}
-
-/** Resolves true when p settles within ms, false otherwise; leaves no timer behind. */
-function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    p.then(
-      () => (clearTimeout(t), resolve(true)),
-      () => (clearTimeout(t), resolve(true)),
-    );
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function errMessage(err: unknown): string {

@@ -195,19 +195,27 @@ export class Scheduler {
   /** Claims `instant` for this epoch; false if it must not be launched by us. */
   private async claim(name: string, instant: number, state: TickClaim["state"], trigger: TickClaim["trigger"]): Promise<boolean> {
     const value: TickClaim = { instant, epoch: this.epoch, state, trigger };
-    for (let attempt = 0; attempt < 4; attempt++) {
+    for (let attempt = 0; attempt < 5; attempt++) {
       const cur = this.ticks.get(name);
-      if (cur?.claim && cur.claim.instant >= instant) return false;
+      if (cur?.claim && cur.claim.instant >= instant) {
+        // Our own earlier attempt may have landed although its answer was lost.
+        const ours = attempt > 0 && cur.claim.epoch === this.epoch && cur.claim.instant === instant && cur.claim.state === state;
+        return ours && state === "claimed";
+      }
       try {
         const data = encodeJson(value);
         const rev = cur && cur.revision > 0 ? await this.d.ticks.update(name, data, cur.revision) : await this.d.ticks.create(name, data);
         this.ticks.set(name, { claim: value, revision: rev });
         return state === "claimed";
       } catch (err) {
-        if (!isWrongLastSequence(err)) throw err;
-        const e = await this.d.ticks.get(name);
-        const claim = e?.operation === "PUT" ? decodeJson<TickClaim>(e.value) : null;
-        this.ticks.set(name, { claim, revision: e?.revision ?? 0 });
+        if (!isWrongLastSequence(err)) {
+          // A timeout (the store restarting or failing over): the write may or
+          // may not have happened. Re-read, and retry while still leader.
+          if (!this.active || attempt >= 4) throw err;
+          this.d.log.warn({ job: name, err: (err as Error).message, attempt }, "claim failed; retrying");
+          await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        }
+        const claim = await this.refresh(name);
         if (claim && claim.epoch > this.epoch) {
           this.stats.stale++;
           this.d.log.error({ job: name, mine: this.epoch, theirs: claim.epoch }, "a newer leader claimed this job: stepping down");
@@ -217,6 +225,13 @@ export class Scheduler {
       }
     }
     return false;
+  }
+
+  private async refresh(name: string): Promise<TickClaim | null> {
+    const e = await this.d.ticks.get(name);
+    const claim = e?.operation === "PUT" ? decodeJson<TickClaim>(e.value) : null;
+    this.ticks.set(name, { claim, revision: e?.revision ?? 0 });
+    return claim;
   }
 
   private async markDispatched(name: string): Promise<void> {
@@ -229,11 +244,7 @@ export class Scheduler {
     } catch (err) {
       // Left "claimed": a later leader re-dispatches, and the runners' dedupe refuses a repeat.
       this.d.log.warn({ err: (err as Error).message, job: name }, "could not mark the claim dispatched");
-      if (isWrongLastSequence(err)) {
-        const e = await this.d.ticks.get(name);
-        const claim = e?.operation === "PUT" ? decodeJson<TickClaim>(e.value) : null;
-        this.ticks.set(name, { claim, revision: e?.revision ?? 0 });
-      }
+      await this.refresh(name).catch(() => undefined);
     }
   }
 }
