@@ -149,7 +149,12 @@ export class Agent {
     const readModel = new ReadModelDb(path.join(cfg.dataDir, "dkron.db"), cfg.executionsPerJob);
     const feeder = new ReadModelFeeder(this.nc, this.js, this.jsm, readModel, this.log);
     await feeder.start();
-    jobs.on((ev) => ev.op === "delete" && readModel.deleteJob(ev.key));
+    jobs.on((ev) => {
+      if (ev.op === "delete") readModel.deleteJob(ev.key);
+      else if (ev.previous?.incarnation !== ev.value.incarnation && ev.value.incarnation) {
+        readModel.deleteOtherIncarnations(ev.key, ev.value.incarnation);
+      }
+    });
     const members = new MemberTable(this.nc, DEFAULT_MEMBER_TIMINGS, this.log);
     members.start();
     members.observe(this.heartbeat());
@@ -315,6 +320,8 @@ export class Agent {
 
   /** Graceful stop: leave, hand over leadership, wait (bounded) for executions, stop NATS. */
   async stop(): Promise<void> {
+    // Refused before taking the data dir (e.g. another agent holds it): nothing of ours to stop.
+    if (!this.lock) return;
     this.log.info("shutting down");
     await this.heartbeater?.leave();
     await this.s?.lease.stop();

@@ -20,6 +20,8 @@ export interface ExecutionRecord {
   reason?: string;
   /** Launched by the scheduler ("schedule"), an API call ("manual"), or catch-up ("catchup"). */
   trigger: "schedule" | "manual" | "catchup";
+  /** The job's incarnation when it was launched (see JobSpec.incarnation). */
+  incarnation?: string;
 }
 
 /** The API's Execution JSON (Dkron's shape plus a few additive fields). */

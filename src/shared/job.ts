@@ -32,7 +32,7 @@ export const CATCHUP = ["none", "last", "all"] as const;
 /** What a client may send. Server-maintained fields are accepted and ignored. */
 export const JobInputSchema = z.object({
   name: z
-    .string({ error: "is required" })
+    .string({ error: (iss) => (iss.input === undefined ? "is required" : "must be a string") })
     .min(1, "is required")
     .max(JOB_NAME_MAX, `must be at most ${JOB_NAME_MAX} characters`)
     .regex(JOB_NAME_RE, "may contain only lowercase letters, digits, '_' and '-'"),
@@ -89,6 +89,9 @@ export interface JobSpec {
   expires_at: number | null;
   catchup: (typeof CATCHUP)[number];
   catchup_window: string;
+  /** Set when the job is created, kept across updates: tells a job from an
+   * earlier, deleted job of the same name (whose executions may still finish). */
+  incarnation: string;
 }
 
 /** Leader-maintained status (KV `dkron-job-status`). */
@@ -191,6 +194,7 @@ export function parseJobInput(body: unknown): JobSpec {
     expires_at: v.expires_at ?? null,
     catchup: v.catchup,
     catchup_window: v.catchup_window,
+    incarnation: "",
   };
 }
 

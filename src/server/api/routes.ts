@@ -112,13 +112,14 @@ export function buildRouter(d: ApiDeps): Router {
   r.add("POST", "/v1/jobs/:job/run", runJob);
   r.add("POST", "/v1/jobs/:job/toggle", async (req) => ({ body: await d.catalog.toggle(req.params.job!) }));
   r.add("GET", "/v1/jobs/:job/executions", (req) => {
-    requireJob(d, req.params.job!);
-    const { items, total } = d.readModel.query(executionQuery(req, { job: req.params.job! }));
+    const spec = requireJob(d, req.params.job!);
+    const { items, total } = d.readModel.query(executionQuery(req, { job: spec.name, incarnation: spec.incarnation }));
     return { body: items.map(withLive), headers: { "X-Total-Count": String(total) } };
   });
   r.add("GET", "/v1/jobs/:job/executions/:id", (req) => {
+    const spec = requireJob(d, req.params.job!);
     const rec = d.readModel.get(req.params.job!, req.params.id!);
-    if (!rec) throw notFound(`execution ${JSON.stringify(req.params.id)} of job ${JSON.stringify(req.params.job)}`);
+    if (!rec || (rec.incarnation && spec.incarnation && rec.incarnation !== spec.incarnation)) throw notFound(`execution ${JSON.stringify(req.params.id)} of job ${JSON.stringify(req.params.job)}`);
     return { body: withLive(rec) };
   });
   r.add("GET", "/v1/executions", (req) => {

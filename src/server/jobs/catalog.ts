@@ -133,7 +133,10 @@ export class JobCatalog {
         if (p === spec.name || depth > 1000) throw invalid("parent_job", "would create a dependency cycle");
       }
     }
-    await this.write(spec.name, () => spec);
+    await this.write(spec.name, (cur) => ({
+      ...spec,
+      incarnation: cur?.incarnation || `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    }));
     return this.get(spec.name);
   }
 

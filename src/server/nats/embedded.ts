@@ -15,14 +15,13 @@
 // - if it is left behind anyway, the next start() on the same directory finds
 //   it through the pid file and stops it before spawning a new one.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { connect, type NatsConnection } from "nats";
 import type { Logger } from "../logger.js";
 import { DkronError } from "../../shared/errors.js";
+import { AddressInUseError, errMessage, spawnNatsChild, terminateChild, waitChildReady, type ChildRecord } from "./child.js";
 import { connectHost, formatHost, renderNatsConfig, validateSize } from "./config-file.js";
-import { findSetpriv, pickFreePort, probeInfo, readLogTail, signalPid, sleep, trackChild, untrackChild, within } from "./proc.js";
+import { pickFreePort, readLogTail, untrackChild } from "./proc.js";
 import { removePidFileIf, stopStaleServer } from "./stale.js";
 
 export { NATS_INSTALL_HINT, findNatsServerBin } from "./bin.js";
@@ -60,19 +59,6 @@ const RESTART_MAX_MS = 5_000;
 const HEALTHY_UPTIME_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const MAX_PORT_RETRIES = 5;
-
-interface ChildRecord {
-  proc: ChildProcess;
-  pid: number | undefined;
-  /** Byte offset of the log file when this child was spawned: its own log starts there. */
-  logOffset: number;
-  /** Set once it passed the readiness check; only ready children are restarted on exit. */
-  readyAt?: number;
-  /** Set when we asked it to exit (stop, failed start): its exit is expected. */
-  expectedExit: boolean;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
-  exitInfo?: { code: number | null; signal: NodeJS.Signals | null; error?: Error };
-}
 
 export class EmbeddedNats {
   private readonly opts: EmbeddedNatsOptions;
@@ -213,102 +199,28 @@ export class EmbeddedNats {
   }
 
   private spawnChild(): ChildRecord {
-    let logOffset = 0;
-    try {
-      logOffset = statSync(this.logPath).size;
-    } catch {
-      /* no log yet */
-    }
-    const setpriv = findSetpriv();
-    const [cmd, args] = setpriv
-      ? [setpriv, ["--pdeathsig", "TERM", "--", this.opts.bin, "-c", this.confPath]]
-      : [this.opts.bin, ["-c", this.confPath]];
-    const proc = spawn(cmd, args, { stdio: "ignore", detached: true, cwd: this.dir, env: process.env });
-    let resolveExit!: (v: { code: number | null; signal: NodeJS.Signals | null; error?: Error }) => void;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((r) => (resolveExit = r));
-    const rec: ChildRecord = { proc, pid: proc.pid, logOffset, expectedExit: false, exited };
-    const onDone = (info: { code: number | null; signal: NodeJS.Signals | null; error?: Error }) => {
-      if (rec.exitInfo) return;
-      rec.exitInfo = info;
-      untrackChild(proc);
-      resolveExit(info);
-      this.onChildExit(rec);
-    };
-    proc.once("exit", (code, signal) => onDone({ code, signal }));
-    proc.once("error", (error) => onDone({ code: null, signal: null, error }));
-    proc.unref();
-    if (proc.pid !== undefined) {
-      trackChild(proc);
-      // nats-server writes the same pid itself once up; writing it now covers a crash before that.
-      try {
-        writeFileSync(this.pidPath, `${proc.pid}`);
-      } catch {
-        /* best effort */
-      }
-    }
-    this.log.debug({ pid: proc.pid, conf: this.confPath }, "spawned nats-server");
-    return rec;
+    return spawnNatsChild({
+      bin: this.opts.bin,
+      confPath: this.confPath,
+      cwd: this.dir,
+      pidPath: this.pidPath,
+      logPath: this.logPath,
+      log: this.log,
+      onExit: (rec) => this.onChildExit(rec),
+    });
   }
 
-  private async waitReady(rec: ChildRecord): Promise<void> {
-    const timeoutMs = this.opts.readyTimeoutMs ?? 15_000;
-    const deadline = Date.now() + timeoutMs;
-    const jetstream = this.opts.jetstream ?? true;
-    let lastErr: unknown;
-    while (true) {
-      if (rec.exitInfo) throw await this.startFailure(rec, "exited during start-up");
-      if (this.stopping) throw new DkronError("unavailable", "embedded nats-server is stopping");
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      let nc: NatsConnection | undefined;
-      try {
-        // A raw look for the INFO greeting first: cheap, and unlike a failed client connect it
-        // never leaves a socket open (if something else holds the port, nats-server exits and
-        // the next turn of the loop reports it).
-        if (!(await probeInfo(connectHost(this.opts.host || "127.0.0.1"), this.port, Math.min(1_000, remaining), rec.exited))) {
-          throw new Error(`no NATS greeting on ${this.url}`);
-        }
-        nc = await connect({
-          servers: this.url,
-          token: this.opts.token,
-          reconnect: false,
-          timeout: Math.max(250, Math.min(2_000, remaining)),
-          name: "dkron-embedded-probe",
-        });
-        // A clustered server does not answer JetStream until its routes are up and a meta
-        // leader is elected (2.9.10: no answer at all for ~10 s when alone). Quorum is the
-        // cluster's business, not this process's: a clustered server is ready once it accepts
-        // clients, and callers retry JetStream calls as they must after any leader change.
-        if (!jetstream || this.opts.cluster) return;
-        const jsm = await nc.jetstreamManager({ timeout: Math.max(250, Math.min(2_000, remaining)), checkAPI: false });
-        await jsm.getAccountInfo();
-        return;
-      } catch (err) {
-        lastErr = err;
-      } finally {
-        if (nc) await nc.close().catch(() => undefined);
-      }
-      await within(rec.exited, 50);
-    }
-    throw await this.startFailure(rec, `did not become ready within ${timeoutMs} ms (last error: ${errMessage(lastErr)})`);
-  }
-
-  private async startFailure(rec: ChildRecord, what: string): Promise<Error> {
-    // Give the child a moment to flush its last words.
-    if (rec.exitInfo) await sleep(20);
-    const tail = await this.logTail(rec.logOffset);
-    const exit = rec.exitInfo
-      ? rec.exitInfo.error
-        ? ` (spawn failed: ${rec.exitInfo.error.message})`
-        : ` (exit code ${rec.exitInfo.code ?? "none"}${rec.exitInfo.signal ? `, signal ${rec.exitInfo.signal}` : ""})`
-      : "";
-    const msg = `embedded nats-server ${what}${exit}; log ${this.logPath}:\n${tail || "(empty)"}`;
-    if (/address already in use/i.test(tail)) return new AddressInUseError(msg);
-    return new DkronError("unavailable", msg);
-  }
-
-  private logTail(offset: number, maxLines = 20): Promise<string> {
-    return readLogTail(this.logPath, offset, maxLines);
+  private waitReady(rec: ChildRecord): Promise<void> {
+    return waitChildReady(rec, {
+      url: this.url,
+      host: connectHost(this.opts.host || "127.0.0.1"),
+      port: this.port,
+      token: this.opts.token,
+      checkJetStream: (this.opts.jetstream ?? true) && !this.opts.cluster,
+      timeoutMs: this.opts.readyTimeoutMs ?? 15_000,
+      logPath: this.logPath,
+      isStopping: () => this.stopping,
+    });
   }
 
   private onChildExit(rec: ChildRecord): void {
@@ -318,7 +230,7 @@ export class EmbeddedNats {
     this.child = undefined;
     if (Date.now() - rec.readyAt >= HEALTHY_UPTIME_MS) this.backoffMs = RESTART_MIN_MS;
     const restartInMs = this.backoffMs;
-    void this.logTail(rec.logOffset, 5).then((tail) => {
+    void readLogTail(this.logPath, rec.logOffset, 5).then((tail) => {
       this.log.warn(
         { pid: rec.pid, code: info.code, signal: info.signal, restartInMs, logTail: tail },
         "embedded nats-server exited unexpectedly; restarting",
@@ -361,15 +273,8 @@ export class EmbeddedNats {
   }
 
   /** SIGTERM, wait up to 10 s, then SIGKILL. */
-  private async terminate(rec: ChildRecord): Promise<void> {
-    rec.expectedExit = true;
-    if (rec.exitInfo) return;
-    signalPid(rec.proc, "SIGTERM");
-    if (!(await within(rec.exited, STOP_GRACE_MS)) && !rec.exitInfo) {
-      this.log.warn({ pid: rec.pid }, "nats-server did not stop within 10 s; killing it");
-      signalPid(rec.proc, "SIGKILL");
-      await within(rec.exited, 5_000);
-    }
+  private terminate(rec: ChildRecord): Promise<void> {
+    return terminateChild(rec, this.log, STOP_GRACE_MS);
   }
 
   private killStale(): Promise<void> {
@@ -401,12 +306,3 @@ export class EmbeddedNats {
   }
 }
 
-class AddressInUseError extends Error {
-  toDkron(): DkronError {
-    return new DkronError("unavailable", this.message);
-  }
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -3,6 +3,8 @@
 import Database from "better-sqlite3";
 import type { ExecutionRecord } from "../../shared/execution.js";
 
+const SCHEMA_VERSION = 2;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
   id TEXT PRIMARY KEY,
@@ -17,7 +19,8 @@ CREATE TABLE IF NOT EXISTS executions (
   output TEXT NOT NULL,
   output_truncated INTEGER NOT NULL,
   trigger TEXT NOT NULL,
-  reason TEXT
+  reason TEXT,
+  incarnation TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_job ON executions (job_name, started_at DESC);
 CREATE INDEX IF NOT EXISTS executions_started ON executions (started_at DESC);
@@ -39,6 +42,7 @@ export interface ExecutionRow {
   output_truncated: number;
   trigger: string;
   reason: string | null;
+  incarnation: string | null;
 }
 
 export const rowToRecord = (r: ExecutionRow): ExecutionRecord => ({
@@ -56,10 +60,13 @@ export const rowToRecord = (r: ExecutionRow): ExecutionRecord => ({
   output_truncated: r.output_truncated === 1,
   trigger: r.trigger as ExecutionRecord["trigger"],
   ...(r.reason ? { reason: r.reason } : {}),
+  ...(r.incarnation ? { incarnation: r.incarnation } : {}),
 });
 
 export interface ExecutionQuery {
   job?: string;
+  /** Only executions of this incarnation of the job (plus records that carry none). */
+  incarnation?: string;
   /** running | success | failed */
   status?: string;
   node?: string;
@@ -81,11 +88,16 @@ export class ReadModelDb {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
+    // A cache of the stream: when its layout changes, drop it and rebuild.
+    if (this.db.pragma("user_version", { simple: true }) !== SCHEMA_VERSION) {
+      this.db.exec("DROP TABLE IF EXISTS executions; DROP TABLE IF EXISTS meta;");
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
     this.db.exec(SCHEMA);
     // A finished record never goes back to running; a late `started` must not undo a `finished`.
     this.upsertStmt = this.db.prepare(`
-      INSERT INTO executions (id, job_name, group_ms, attempt, node_name, started_at, finished_at, success, exit_code, output, output_truncated, trigger, reason)
-      VALUES (@id, @job_name, @group_ms, @attempt, @node_name, @started_at, @finished_at, @success, @exit_code, @output, @output_truncated, @trigger, @reason)
+      INSERT INTO executions (id, job_name, group_ms, attempt, node_name, started_at, finished_at, success, exit_code, output, output_truncated, trigger, reason, incarnation)
+      VALUES (@id, @job_name, @group_ms, @attempt, @node_name, @started_at, @finished_at, @success, @exit_code, @output, @output_truncated, @trigger, @reason, @incarnation)
       ON CONFLICT(id) DO UPDATE SET started_at = excluded.started_at, finished_at = excluded.finished_at, success = excluded.success, exit_code = excluded.exit_code,
         output = excluded.output, output_truncated = excluded.output_truncated, reason = excluded.reason
       WHERE excluded.finished_at IS NOT NULL AND executions.finished_at IS NULL`);
@@ -118,6 +130,7 @@ export class ReadModelDb {
           output_truncated: r.output_truncated ? 1 : 0,
           trigger: r.trigger,
           reason: r.reason ?? null,
+          incarnation: r.incarnation ?? null,
         });
         if (r.state === "finished") touched.add(r.job_name);
       }
@@ -133,6 +146,12 @@ export class ReadModelDb {
     return this.db.prepare("DELETE FROM executions WHERE job_name = ?").run(job).changes;
   }
 
+  /** Drops executions left by earlier, deleted jobs of this name. */
+  deleteOtherIncarnations(job: string, incarnation: string): number {
+    return this.db.prepare("DELETE FROM executions WHERE job_name = ? AND incarnation IS NOT NULL AND incarnation <> ?")
+      .run(job, incarnation).changes;
+  }
+
   reset(): void {
     this.db.exec("DELETE FROM executions; DELETE FROM meta;");
   }
@@ -146,6 +165,7 @@ export class ReadModelDb {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.job !== undefined) (where.push("job_name = ?"), args.push(q.job));
+    if (q.incarnation) (where.push("(incarnation IS NULL OR incarnation = ?)"), args.push(q.incarnation));
     if (q.node !== undefined) (where.push("node_name = ?"), args.push(q.node));
     if (q.status === "running") where.push("finished_at IS NULL");
     else if (q.status === "success") where.push("finished_at IS NOT NULL AND success = 1");
@@ -156,7 +176,7 @@ export class ReadModelDb {
     const keep = Math.max(0, Math.floor(q.outputLimit ?? 0));
     const out = q.outputLimit === undefined ? "output" : `${keep === 0 ? "''" : `substr(output, -${keep})`} AS output,
       (output_truncated OR length(output) > ${Math.floor(q.outputLimit)}) AS output_truncated`;
-    const cols = q.outputLimit === undefined ? "*" : `id, job_name, group_ms, attempt, node_name, started_at, finished_at, success, exit_code, trigger, reason, ${out}`;
+    const cols = q.outputLimit === undefined ? "*" : `id, job_name, group_ms, attempt, node_name, started_at, finished_at, success, exit_code, trigger, reason, incarnation, ${out}`;
     // Running executions (no finish time) sort as the newest when sorting by finish.
     const sortCol = q.sort === "finished_at" ? "coalesce(finished_at, 9e15)" : "started_at";
     const rows = this.db.prepare(`SELECT ${cols} FROM executions ${w} ORDER BY ${sortCol} ${q.order}, id ${q.order} LIMIT ? OFFSET ?`)

@@ -93,6 +93,7 @@ export class Runner {
       output: "",
       output_truncated: false,
       trigger: req.trigger,
+      ...(job.incarnation ? { incarnation: job.incarnation } : {}),
     };
     const msgId = executionMsgId(job.name, req.group_ms, this.node, req.attempt, "started");
     const ack = await this.publishWithRetry(SUBJECT.execution(job.name, "started"), encodeJson(base), msgId);

@@ -77,6 +77,7 @@ export class Dispatcher {
       output_truncated: false,
       reason,
       trigger,
+      ...(spec.incarnation ? { incarnation: spec.incarnation } : {}),
     };
     try {
       await this.js.publish(SUBJECT.execution(spec.name, "finished"), encodeJson(r), {

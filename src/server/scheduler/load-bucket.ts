@@ -1,8 +1,9 @@
 // Reads every current entry of a KV bucket with one watcher (one consumer),
 // not one request per key: 10,000 claims load in a fraction of a second.
-import { KvWatchInclude, type KV } from "nats";
+import { KvWatchInclude } from "nats";
+import type { JobKv } from "../store/job-kv.js";
 
-export async function loadBucket(kv: KV): Promise<Map<string, { value: Uint8Array | null; revision: number }>> {
+export async function loadBucket(kv: JobKv): Promise<Map<string, { value: Uint8Array | null; revision: number }>> {
   const out = new Map<string, { value: Uint8Array | null; revision: number }>();
   let done!: () => void;
   const initialized = new Promise<void>((r) => (done = r));

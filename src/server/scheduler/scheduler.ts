@@ -4,7 +4,6 @@
 // claim whose key carries a newer epoch means this leader is stale: it stops
 // and dispatches nothing. Instants left `claimed` by a dead leader are
 // re-dispatched; the runners' dedupe gate refuses launches that happened.
-import type { KV } from "nats";
 import type { JobSpec } from "../../shared/job.js";
 import type { ExecutionRecord } from "../../shared/execution.js";
 import type { Logger } from "../logger.js";
@@ -15,6 +14,7 @@ import { decodeJson, encodeJson, isWrongLastSequence } from "../store/codec.js";
 import { TimerQueue } from "./timer-queue.js";
 import { missedInstants } from "./catchup.js";
 import { loadBucket } from "./load-bucket.js";
+import type { JobKv } from "../store/job-kv.js";
 
 export interface TickClaim {
   instant: number;
@@ -25,7 +25,7 @@ export interface TickClaim {
 
 export interface SchedulerDeps {
   catalog: JobCatalog;
-  ticks: KV;
+  ticks: JobKv;
   /** True while the lease is certainly ours. */
   holdsLease(): boolean;
   /** Launch one execution group of a job on its target nodes. */

@@ -64,7 +64,9 @@ export class StatusWriter {
   }
 
   private async apply(r: ExecutionRecord, seq: number): Promise<void> {
-    if (!this.jobs.has(r.job_name)) return; // the job was deleted meanwhile
+    const spec = this.jobs.get(r.job_name)?.value;
+    if (!spec) return; // the job was deleted meanwhile
+    if (r.incarnation && spec.incarnation && r.incarnation !== spec.incarnation) return; // an earlier job of that name
     for (let attempt = 0; ; attempt++) {
       const cur = this.statuses.get(r.job_name);
       const next = foldStatus(cur?.value ?? emptyStatus(), r, seq);

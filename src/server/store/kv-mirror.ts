@@ -2,9 +2,10 @@
 // keeps one of the jobs and status buckets, so reads never touch NATS and
 // 10,000 jobs list in microseconds.
 import { EventEmitter } from "node:events";
-import { KvWatchInclude, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from "nats";
+import { KvWatchInclude, type NatsConnection } from "nats";
 import type { Logger } from "../logger.js";
 import { decodeJson } from "./codec.js";
+import type { JobKv, KvEntryLike, WatchLike } from "./job-kv.js";
 
 export interface Versioned<T> {
   value: T;
@@ -18,13 +19,13 @@ export type MirrorEvent<T> =
 export class KvMirror<T> {
   private readonly map = new Map<string, Versioned<T>>();
   private readonly events = new EventEmitter();
-  private watcher: QueuedIterator<KvEntry> | undefined;
+  private watcher: WatchLike | undefined;
   private stopped = false;
   private generation = 0;
   private readyPromise: Promise<void> | undefined;
 
   constructor(
-    readonly kv: KV,
+    readonly kv: JobKv,
     private readonly nc: NatsConnection,
     private readonly log: Logger,
     private readonly name: string,
@@ -122,7 +123,7 @@ export class KvMirror<T> {
     await init;
   }
 
-  private apply(e: KvEntry): void {
+  private apply(e: KvEntryLike): void {
     if (e.operation === "PUT") {
       let value: T;
       try {

@@ -1,5 +1,7 @@
 // Every JetStream name dkron uses, in one place (DESIGN.md, "Replicated state").
 
+import { jobKey } from "./job-kv.js";
+
 export const BUCKET = {
   jobs: "dkron-jobs",
   status: "dkron-job-status",
@@ -14,8 +16,8 @@ export const EXECUTIONS_STREAM = "DKRON_EXECUTIONS";
 export const SUBJECT = {
   executionsAll: "dkron.executions.>",
   /** One subject per job and state, so per-subject limits keep N of each per job. */
-  execution: (job: string, state: "started" | "finished") => `dkron.executions.${job}.${state}`,
-  executionsOfJob: (job: string) => `dkron.executions.${job}.>`,
+  execution: (job: string, state: "started" | "finished") => `dkron.executions.${jobKey(job)}.${state}`,
+  executionsOfJob: (job: string) => `dkron.executions.${jobKey(job)}.>`,
   finishedAll: "dkron.executions.*.finished",
   output: (execId: string) => `dkron.output.${execId.replace(/[.*> ]/g, "_")}`,
   agentRun: (node: string) => `dkron.agent.${node}.run`,

@@ -9,6 +9,7 @@ import {
   type KV,
 } from "nats";
 import { BUCKET, EXECUTIONS_STREAM, SUBJECT } from "./names.js";
+import { jobKv, type JobKv } from "./job-kv.js";
 
 export interface StoreOptions {
   replicas: number;
@@ -27,10 +28,10 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
 };
 
 export interface Buckets {
-  jobs: KV;
-  status: KV;
+  jobs: JobKv;
+  status: JobKv;
   leader: KV;
-  ticks: KV;
+  ticks: JobKv;
 }
 
 export async function ensureStore(js: JetStreamClient, jsm: JetStreamManager, opts: StoreOptions): Promise<Buckets> {
@@ -42,7 +43,7 @@ export async function ensureStore(js: JetStreamClient, jsm: JetStreamManager, op
     js.views.kv(BUCKET.ticks, { history: 1, replicas }),
   ]);
   await ensureExecutionsStream(jsm, opts, replicas);
-  return { jobs, status, leader, ticks };
+  return { jobs: jobKv(jobs), status: jobKv(status), leader, ticks: jobKv(ticks) };
 }
 
 async function ensureExecutionsStream(jsm: JetStreamManager, opts: StoreOptions, replicas: number): Promise<void> {
