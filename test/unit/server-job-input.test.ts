@@ -43,6 +43,7 @@ describe("parseJobInput defaults", () => {
       expires_at: null,
       catchup: "last",
       catchup_window: "1h",
+      incarnation: "",
     });
   });
 
