@@ -29,6 +29,7 @@ export async function runAgent(opts: AgentCliOptions): Promise<void> {
       },
     );
   };
+  agent.onLeave = () => shutdown("leave");
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   try {

@@ -25,6 +25,7 @@ export interface Actions {
   executionsShow(ctx: Ctx, job: string, id: string): Promise<void>;
   members(ctx: Ctx): Promise<void>;
   leader(ctx: Ctx): Promise<void>;
+  leave(ctx: Ctx): Promise<void>;
   version(ctx: Ctx): Promise<void>;
 }
 
@@ -53,6 +54,7 @@ export const lazyActions: Actions = {
   executionsShow: async (ctx, job, id) => (await executions()).show(ctx, job, id),
   members: async (ctx) => (await cluster()).members(ctx),
   leader: async (ctx) => (await cluster()).leader(ctx),
+  leave: async (ctx) => (await cluster()).leave(ctx),
   version: async (ctx) => (await cluster()).version(ctx),
 };
 
@@ -209,6 +211,11 @@ export function buildProgram(io: Io, actions: Actions = lazyActions): Command {
     .command("leader")
     .description("show the current leader")
     .action(async (_flags: unknown, cmd: Command) => actions.leader(ctxOf(cmd)));
+
+  program
+    .command("leave")
+    .description("ask the agent at --address to leave the cluster gracefully and stop")
+    .action(async (_flags: unknown, cmd: Command) => actions.leave(ctxOf(cmd)));
 
   program
     .command("version")

@@ -191,6 +191,12 @@ export class DkronClient {
     return Array.isArray(body) ? body : [];
   }
 
+  /** Asks the agent at `address` to leave the cluster and stop. */
+  async leave(): Promise<Member[]> {
+    const body = (await this.call<Member[]>("POST", API.leave)).body;
+    return Array.isArray(body) ? body : [];
+  }
+
   async leader(): Promise<Member> {
     return (await this.call<Member>("GET", API.leader)).body;
   }

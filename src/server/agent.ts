@@ -9,6 +9,7 @@ import { connect, type JetStreamClient, type JetStreamManager, type NatsConnecti
 import { DkronError, isDkronError } from "../shared/errors.js";
 import type { JobSpec, JobStatus } from "../shared/job.js";
 import type { Heartbeat } from "../shared/member.js";
+import type { ExecutionRecord } from "../shared/execution.js";
 import { VERSION } from "../shared/version.js";
 import type { AgentConfig } from "./config.js";
 import { acquireDataDirLock, type DataDirLock } from "./datadir-lock.js";
@@ -29,11 +30,12 @@ import { Heartbeater, MemberTable, DEFAULT_MEMBER_TIMINGS } from "./cluster/memb
 import { ReadModelDb } from "./readmodel/db.js";
 import { ReadModelFeeder } from "./readmodel/feeder.js";
 import { LeaderLease, defaultLeaseTimings } from "./leader/lease.js";
-import { Scheduler } from "./scheduler/scheduler.js";
+import { Scheduler, type TickClaim } from "./scheduler/scheduler.js";
 import { Dispatcher } from "./scheduler/dispatch.js";
 import { StatusWriter } from "./scheduler/status-writer.js";
 import { findLost } from "./scheduler/reconcile.js";
 import { LagRecorder } from "./lag.js";
+import { stepDownStoreLeaders } from "./leader/stepdown.js";
 import { createHttpServer } from "./api/http.js";
 import { buildRouter } from "./api/routes.js";
 
@@ -45,6 +47,7 @@ interface ServerParts {
   buckets: Buckets;
   jobs: KvMirror<JobSpec>;
   statuses: KvMirror<JobStatus>;
+  ticks: KvMirror<TickClaim>;
   catalog: JobCatalog;
   readModel: ReadModelDb;
   feeder: ReadModelFeeder;
@@ -68,12 +71,15 @@ export class Agent {
   private s: ServerParts | undefined;
   private leaderSubs: Subscription[] = [];
   private reconcileTimer: NodeJS.Timeout | undefined;
+  private stepDownTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   readonly executors: Map<string, Executor> = new Map([["shell", shellExecutor]]);
   readonly lag = new LagRecorder(100_000);
   /** How long before their start instant scheduled launches reach the runner. */
   readonly slack = new LagRecorder(100_000);
   httpAddress = "";
+  /** Called when the API asks this agent to leave (POST /v1/leave); the CLI wires it to shutdown. */
+  onLeave: () => void = () => void this.stop();
 
   constructor(readonly cfg: AgentConfig, private readonly log: Logger) {}
 
@@ -92,7 +98,8 @@ export class Agent {
     // Requests sent while the client reconnects can lose their reply and wait
     // out the whole timeout: keep it short, the callers retry.
     this.js = this.nc.jetstream({ timeout: JS_TIMEOUT_MS });
-    this.jsm = await this.nc.jetstreamManager({ timeout: JS_TIMEOUT_MS });
+    // No API check here: a clustered JetStream answers only once its routes are up (ensureStore retries).
+    this.jsm = await this.nc.jetstreamManager({ timeout: JS_TIMEOUT_MS, checkAPI: false });
     this.outbox = new Outbox(path.join(cfg.dataDir, "outbox.db"), this.js, this.log);
     this.runner = new Runner(this.nc, this.js, cfg.nodeName, this.executors, this.outbox, this.log, {
       onStart: (req, at) => req.trigger === "schedule" && this.lag.record(at - req.group_ms),
@@ -120,12 +127,22 @@ export class Agent {
       if (!joins.length) throw new DkronError("invalid_argument", "a worker needs --join HOST[:6868] or --nats-url URL");
       return joins.map((j) => `nats://${j.includes(":") ? j : `${j}:6868`}`);
     }
+    const joins = [...cfg.join, ...cfg.retryJoin];
+    const clustered = cfg.bootstrapExpect > 1 || joins.length > 0;
     this.embedded = new EmbeddedNats({
       bin: findNatsServerBin(cfg.natsServerBin),
       dir: path.join(cfg.dataDir, "nats"),
       serverName: cfg.nodeName,
       host: cfg.bindHost,
       port: cfg.rpcPort,
+      // --join HOST[:PORT] names other servers' route listeners (Dkron's Serf port, 8946).
+      ...(clustered ? {
+        cluster: {
+          host: cfg.bindHost,
+          port: cfg.bindPort,
+          routes: joins.map((j) => `nats-route://${withPort(j, 8946)}`),
+        },
+      } : {}),
       ...(cfg.encrypt ? { token: cfg.encrypt } : {}),
       logger: this.log.child({ component: "nats-server" }),
     });
@@ -141,10 +158,11 @@ export class Agent {
       replicas: cfg.bootstrapExpect,
       leaseTtlMs: cfg.leaseTtlMs,
       executionsPerJob: cfg.executionsPerJob,
-    }), this.log, "creating the store");
+    }), this.log, "creating the store (waiting for the cluster to form)", Infinity);
     const jobs = new KvMirror<JobSpec>(buckets.jobs, this.nc, this.log, "jobs");
     const statuses = new KvMirror<JobStatus>(buckets.status, this.nc, this.log, "status");
-    await Promise.all([jobs.start(), statuses.start()]);
+    const ticks = new KvMirror<TickClaim>(buckets.ticks, this.nc, this.log, "ticks");
+    await Promise.all([jobs.start(), statuses.start(), ticks.start()]);
     const catalog = new JobCatalog(jobs, statuses);
     const readModel = new ReadModelDb(path.join(cfg.dataDir, "dkron.db"), cfg.executionsPerJob);
     const feeder = new ReadModelFeeder(this.nc, this.js, this.jsm, readModel, this.log);
@@ -164,9 +182,11 @@ export class Agent {
     const scheduler = new Scheduler({
       catalog,
       ticks: buckets.ticks,
+      ticksMirror: ticks,
       holdsLease: () => lease.holds(),
-      dispatch: async (spec, group, trigger) =>
-        void (await dispatcher.dispatch(spec, group, trigger, 1, trigger === "schedule" ? group : undefined)),
+      selectTargets: (spec) => dispatcher.select(spec),
+      dispatch: async (spec, group, trigger, targets) =>
+        void (await dispatcher.dispatch(spec, group, trigger, 1, trigger === "schedule" ? group : undefined, targets)),
       leadMs: SCHEDULE_LEAD_MS,
       isRunning: (job) => this.isRunning(job),
       onStale: (reason) => void lease.stepDown(reason),
@@ -188,7 +208,8 @@ export class Agent {
       isLeader: () => lease.isLeader,
       runNow: (job) => this.runNow(job),
       purgeJob: (job) => this.purgeJob(job),
-      liveOutput: (id) => this.runner.partialOutput(id),
+      liveOutput: (rec) => this.liveOutput(rec),
+      leave: () => setImmediate(() => this.onLeave()),
       debugVars: (lagSince) => ({
         node: cfg.nodeName,
         scheduler_started: scheduler.isActive,
@@ -216,7 +237,7 @@ export class Agent {
     });
     const addr = http.address();
     if (addr && typeof addr === "object") this.httpAddress = `http://${addr.address.includes(":") ? `[${addr.address}]` : addr.address}:${addr.port}`;
-    return { buckets, jobs, statuses, catalog, readModel, feeder, members, dispatcher, scheduler, statusWriter, lease, http };
+    return { buckets, jobs, statuses, ticks, catalog, readModel, feeder, members, dispatcher, scheduler, statusWriter, lease, http };
   }
 
   private heartbeat(): Heartbeat {
@@ -241,7 +262,7 @@ export class Agent {
   /** establishLeadership: status folding, run-now service, scheduler, reconciliation. */
   private async establish(epoch: number): Promise<void> {
     const s = this.s!;
-    await s.statusWriter.start();
+    s.statusWriter.start();
     this.leaderSubs.push(this.nc.subscribe(SUBJECT.leaderRun, { callback: (err, msg) => {
       if (err) return;
       void (async () => {
@@ -259,6 +280,13 @@ export class Agent {
     this.reconcileTimer = setInterval(() => void this.reconcile(), 2_000);
     this.reconcileTimer.unref();
     void this.reconcile();
+    if (this.embedded && this.cfg.bootstrapExpect > 1) {
+      const stepDown = () => void stepDownStoreLeaders(this.nc, this.jsm, this.cfg.nodeName, this.log).catch(() => undefined);
+      stepDown();
+      // Leadership of a stream can drift back (restarts, elections): check again now and then.
+      this.stepDownTimer = setInterval(stepDown, 30_000);
+      this.stepDownTimer.unref();
+    }
   }
 
   private revoke(): void {
@@ -268,6 +296,7 @@ export class Agent {
     for (const sub of this.leaderSubs) sub.unsubscribe();
     this.leaderSubs = [];
     clearInterval(this.reconcileTimer);
+    clearInterval(this.stepDownTimer);
   }
 
   /** Marks executions whose node died or restarted as failed, so nothing stays "running" forever. */
@@ -291,6 +320,17 @@ export class Agent {
     const group = Date.now();
     await s.dispatcher.dispatch(spec, group, "manual");
     return group;
+  }
+
+  /** Live output of a running execution, local or from the node that runs it. */
+  private async liveOutput(rec: ExecutionRecord): Promise<string | undefined> {
+    if (rec.node_name === this.cfg.nodeName) return this.runner.partialOutput(rec.id);
+    try {
+      const msg = await this.nc.request(SUBJECT.agentOutput(rec.node_name), encodeJson({ id: rec.id }), { timeout: 1_000 });
+      return decodeJson<{ output: string | null }>(msg.data).output ?? undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Run-now goes through the leader, wherever the API call landed. */
@@ -339,6 +379,7 @@ export class Agent {
       this.s.members.stop();
       this.s.jobs.stop();
       this.s.statuses.stop();
+      this.s.ticks.stop();
       this.s.readModel.close();
     }
     this.heartbeater?.stop();
@@ -351,6 +392,9 @@ export class Agent {
     this.log.info("stopped");
   }
 }
+
+const withPort = (hostPort: string, port: number): string =>
+  /:\d+$/.test(hostPort) && !/^\[[^\]]*$/.test(hostPort) ? hostPort : `${hostPort}:${port}`;
 
 async function retry<T>(fn: () => Promise<T>, log: Logger, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

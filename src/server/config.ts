@@ -112,7 +112,7 @@ export function resolveConfig(o: RawAgentOptions, env: NodeJS.ProcessEnv = proce
     apiToken: o.apiToken,
     logLevel: logLevel as LogLevel,
     logFile: o.logFile,
-    leaseTtlMs: intEnv(env, "DKRON_LEASE_TTL_MS", 3_000, 500),
+    leaseTtlMs: intEnv(env, "DKRON_LEASE_TTL_MS", 2_000, 500),
     executionsPerJob: intEnv(env, "DKRON_EXECUTIONS_PER_JOB", 100, 1),
     shutdownTimeoutMs: intEnv(env, "DKRON_SHUTDOWN_TIMEOUT_MS", 30_000),
   };

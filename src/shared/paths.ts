@@ -14,6 +14,7 @@ export const API = {
   leader: "/v1/leader",
   isLeader: "/v1/isleader",
   busy: "/v1/busy",
+  leave: "/v1/leave",
 } as const;
 
 export const DEFAULT_ADDRESS = "http://127.0.0.1:8080";

@@ -11,6 +11,12 @@ export async function members(ctx: Ctx): Promise<void> {
   emit(ctx, list, () => (list.length ? membersTable(list, ctx.io.now(), ctx.style) : "no members\n"));
 }
 
+export async function leave(ctx: Ctx): Promise<void> {
+  const client = clientOf(ctx);
+  const list = await client.leave();
+  emit(ctx, list, () => `${client.address} is leaving the cluster\n`);
+}
+
 export async function leader(ctx: Ctx): Promise<void> {
   const m = await clientOf(ctx).leader();
   emit(ctx, m, () => memberDetails(m, ctx.io.now(), ctx.style));

@@ -25,9 +25,11 @@ export interface ApiDeps {
   runNow(job: string): Promise<number>;
   /** Removes a deleted job's executions, claim and status. */
   purgeJob(job: string): Promise<void>;
-  /** Output so far of a running execution, when this node can see it. */
-  liveOutput(id: string): string | undefined;
+  /** Output so far of a running execution, from the node that runs it. */
+  liveOutput(rec: ExecutionRecord): Promise<string | undefined>;
   tags: Record<string, string>;
+  /** Leave the cluster gracefully: announce, hand over, stop the agent. */
+  leave(): void;
   /** Dkron's /debug/vars: scheduler state and fire-lag figures. */
   debugVars(lagSinceMs: number): Record<string, unknown>;
 }
@@ -63,11 +65,12 @@ function executionQuery(req: Request, defaults: Partial<ExecutionQuery>): Execut
 
 export function buildRouter(d: ApiDeps): Router {
   const r = new Router();
-  const withLive = (rec: ExecutionRecord) => {
+  const withLive = async (rec: ExecutionRecord) => {
     const json = toExecutionJson(rec);
-    if (rec.finished_at === null) json.output = d.liveOutput(rec.id) ?? json.output;
+    if (rec.finished_at === null) json.output = (await d.liveOutput(rec)) ?? json.output;
     return json;
   };
+  const allWithLive = (recs: ExecutionRecord[]) => Promise.all(recs.map(withLive));
   const listJobs = (req: Request) => {
     const { items, total } = applyJobQuery(d.catalog.all(), parseJobQuery(req.query));
     return { body: items, headers: { "X-Total-Count": String(total) } };
@@ -111,25 +114,29 @@ export function buildRouter(d: ApiDeps): Router {
   r.add("POST", "/v1/jobs/:job", runJob);
   r.add("POST", "/v1/jobs/:job/run", runJob);
   r.add("POST", "/v1/jobs/:job/toggle", async (req) => ({ body: await d.catalog.toggle(req.params.job!) }));
-  r.add("GET", "/v1/jobs/:job/executions", (req) => {
+  r.add("GET", "/v1/jobs/:job/executions", async (req) => {
     const spec = requireJob(d, req.params.job!);
     const { items, total } = d.readModel.query(executionQuery(req, { job: spec.name, incarnation: spec.incarnation }));
-    return { body: items.map(withLive), headers: { "X-Total-Count": String(total) } };
+    return { body: await allWithLive(items), headers: { "X-Total-Count": String(total) } };
   });
-  r.add("GET", "/v1/jobs/:job/executions/:id", (req) => {
+  r.add("GET", "/v1/jobs/:job/executions/:id", async (req) => {
     const spec = requireJob(d, req.params.job!);
     const rec = d.readModel.get(req.params.job!, req.params.id!);
     if (!rec || (rec.incarnation && spec.incarnation && rec.incarnation !== spec.incarnation)) throw notFound(`execution ${JSON.stringify(req.params.id)} of job ${JSON.stringify(req.params.job)}`);
-    return { body: withLive(rec) };
+    return { body: await withLive(rec) };
   });
-  r.add("GET", "/v1/executions", (req) => {
+  r.add("GET", "/v1/executions", async (req) => {
     const job = req.query.get("job") || undefined;
     const { items, total } = d.readModel.query(executionQuery(req, { job, end: 100 }));
-    return { body: items.map(withLive), headers: { "X-Total-Count": String(total) } };
+    return { body: await allWithLive(items), headers: { "X-Total-Count": String(total) } };
   });
-  r.add("GET", "/v1/busy", () => {
-    const items = d.readModel.query({ status: "running", sort: "started_at", order: "ASC", start: 0 }).items.map(withLive);
+  r.add("GET", "/v1/busy", async () => {
+    const items = await allWithLive(d.readModel.query({ status: "running", sort: "started_at", order: "ASC", start: 0 }).items);
     return { body: items, headers: { "X-Total-Count": String(items.length) } };
+  });
+  r.add("POST", "/v1/leave", () => {
+    d.leave();
+    return { body: d.members() };
   });
   r.add("GET", "/v1/members", () => {
     const items = d.members();

@@ -162,6 +162,18 @@ export class MemberTable {
     return this.members.get(name);
   }
 
+  /**
+   * Nothing listens on the node's launch subject any more ("no responders"):
+   * treat it as failed now rather than after the heartbeat timeout. Its next
+   * heartbeat, if it is alive after all, makes it alive again.
+   */
+  suspect(name: string): void {
+    const m = this.members.get(name);
+    if (!m || m.left) return;
+    m.lastSeen = Math.min(m.lastSeen, this.now() - this.timings.failAfterMs - 1);
+    this.notify(name);
+  }
+
   isAlive(name: string): boolean {
     const m = this.members.get(name);
     return !!m && memberStatus(m, this.now(), this.timings) === "alive";

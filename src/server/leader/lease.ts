@@ -24,11 +24,23 @@ export interface LeaseTimings {
   safetyMs: number;
 }
 
+/**
+ * Timings (DESIGN.md: a dead leader replaced fast, a healthy one not flapping
+ * when the store stalls). With the default TTL of 2 s: renew every 500 ms,
+ * followers poll every 100 ms, and a leader stops launching 400 ms before its
+ * lease could expire by its own clock. A kill -9 of the leader is noticed when
+ * its entry expires, 1.5–2 s later. A store stall (a replicated stream's leader
+ * died: writes fail for ~5–7 s on nats-server 2.9.10) only suspends the
+ * incumbent — renew failures other than a lost compare-and-set keep it leader
+ * and it resumes as soon as a renew lands; followers coming out of a stall wait
+ * one renew period before taking a lease that expired meanwhile, so the
+ * incumbent re-acquires first.
+ */
 export const defaultLeaseTimings = (ttlMs: number): LeaseTimings => ({
   ttlMs,
-  renewMs: Math.max(100, Math.floor(ttlMs / 3)),
-  pollMs: Math.max(50, Math.min(250, Math.floor(ttlMs / 10))),
-  safetyMs: Math.max(100, Math.floor(ttlMs / 6)),
+  renewMs: Math.max(100, Math.floor(ttlMs / 4)),
+  pollMs: Math.max(50, Math.min(100, Math.floor(ttlMs / 10))),
+  safetyMs: Math.max(100, Math.floor(ttlMs / 5)),
 });
 
 export interface LeaseEvents {
@@ -46,6 +58,8 @@ export class LeaderLease {
   private stopped = true;
   private current: LeaseValue | null = null;
   private busy = false;
+  /** When a follower's last read of the lease failed (the store stalled). */
+  private lastReadFailedAt = -Infinity;
 
   constructor(
     private readonly kv: KV,
@@ -107,17 +121,27 @@ export class LeaderLease {
       else await this.tryAcquire();
     } finally {
       this.busy = false;
-      this.schedule(this.leading ? this.timings.renewMs : this.timings.pollMs);
+      this.schedule(this.leading && this.holds() ? this.timings.renewMs : this.timings.pollMs);
     }
   }
 
   private async tryAcquire(): Promise<void> {
     const started = this.now();
     try {
-      const e = await this.kv.get(LEADER_KEY);
+      let e;
+      try {
+        e = await this.kv.get(LEADER_KEY);
+      } catch (err) {
+        this.lastReadFailedAt = this.now();
+        throw err;
+      }
       const existing = e && e.operation === "PUT" ? decodeJson<LeaseValue>(e.value) : null;
       if (existing && existing.node !== this.node) {
         this.current = existing;
+        return;
+      }
+      if (!existing && this.now() - this.lastReadFailedAt < 2 * this.timings.renewMs) {
+        // Just out of a store stall: give the incumbent a renew period to come back first.
         return;
       }
       const value: LeaseValue = { node: this.node, epoch: 0, acquired_at: started };
@@ -159,11 +183,12 @@ export class LeaderLease {
       this.confirmedAt = started;
     } catch (err) {
       if (isWrongLastSequence(err)) {
-        await this.lose("lease taken by another node");
-      } else if (this.now() >= this.confirmedAt + this.timings.ttlMs - this.timings.safetyMs) {
-        await this.lose(`lease renew failed past its TTL: ${(err as Error).message}`);
+        await this.lose("lease taken by another node, or expired");
       } else {
-        this.log.warn({ err }, "lease renew failed; retrying");
+        // The store did not answer: stay leader but suspended (holds() turns
+        // false by the clock, so nothing launches) until a renew lands or the
+        // compare-and-set tells us someone else took over.
+        this.log.warn({ err: (err as Error).message, holds: this.holds() }, "lease renew failed; retrying");
       }
     }
   }

@@ -8,6 +8,7 @@ import type { Logger } from "../logger.js";
 import { decodeJson } from "../store/codec.js";
 import { EXECUTIONS_STREAM } from "../store/names.js";
 import type { ReadModelDb } from "./db.js";
+import { watchForStall } from "../store/stall-watch.js";
 
 export class ReadModelFeeder {
   private messages: ConsumerMessages | undefined;
@@ -17,6 +18,7 @@ export class ReadModelFeeder {
   private batchSeq = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private generation = 0;
+  private stopStallWatch: (() => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -43,6 +45,13 @@ export class ReadModelFeeder {
     }
     await this.consume();
     void this.watchReconnects();
+    this.stopStallWatch = watchForStall({
+      name: "read model",
+      progress: () => this.db.lastSeq(),
+      behind: async () => (await this.jsm.streams.info(EXECUTIONS_STREAM)).state.last_seq > this.db.lastSeq(),
+      onStall: () => this.resubscribe(),
+      log: this.log,
+    });
   }
 
   private async consume(): Promise<void> {
@@ -90,23 +99,27 @@ export class ReadModelFeeder {
   private async watchReconnects(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (this.stopped) return;
-      if (s.type !== "reconnect") continue;
-      this.flush();
-      this.messages?.stop();
-      for (let attempt = 0; !this.stopped; attempt++) {
-        try {
-          await this.consume();
-          break;
-        } catch (err) {
-          this.log.warn({ err, attempt }, "read model re-subscribe failed; retrying");
-          await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-        }
+      if (s.type === "reconnect") await this.resubscribe();
+    }
+  }
+
+  private async resubscribe(): Promise<void> {
+    this.flush();
+    this.messages?.stop();
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.consume();
+        return;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, attempt }, "read model re-subscribe failed; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
       }
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.stopStallWatch?.();
     this.messages?.stop();
     this.flush();
   }

@@ -29,7 +29,7 @@ export interface RunnerHooks {
 }
 
 export class Runner {
-  private sub: Subscription | undefined;
+  private subs: Subscription[] = [];
   private readonly running = new Map<string, Running>();
   private accepting = true;
 
@@ -45,7 +45,18 @@ export class Runner {
   ) {}
 
   start(): void {
-    this.sub = this.nc.subscribe(SUBJECT.agentRun(this.node), { callback: (err, msg) => !err && this.onLaunch(msg) });
+    this.subs.push(this.nc.subscribe(SUBJECT.agentRun(this.node), { callback: (err, msg) => !err && this.onLaunch(msg) }));
+    // Any server's API asks the running node for live output, or to kill.
+    this.subs.push(this.nc.subscribe(SUBJECT.agentOutput(this.node), { callback: (err, msg) => {
+      if (err) return;
+      const { id } = decodeJson<{ id: string }>(msg.data);
+      msg.respond(encodeJson({ output: this.partialOutput(id) ?? null }));
+    } }));
+    this.subs.push(this.nc.subscribe(SUBJECT.agentKill(this.node), { callback: (err, msg) => {
+      if (err) return;
+      const { id, reason } = decodeJson<{ id: string; reason?: string }>(msg.data);
+      msg.respond(encodeJson({ killed: this.kill(id, reason ?? "killed") }));
+    } }));
   }
 
   runningExecutions(): RunningExecution[] {
@@ -188,7 +199,7 @@ export class Runner {
   /** Stops taking launches and waits (bounded) for running executions to finish. */
   async drain(timeoutMs: number): Promise<number> {
     this.accepting = false;
-    this.sub?.unsubscribe();
+    this.subs[0]?.unsubscribe();
     const pending = [...this.running.values()].map((r) => r.done);
     if (pending.length === 0) return 0;
     this.log.info({ running: pending.length, timeoutMs }, "waiting for running executions");

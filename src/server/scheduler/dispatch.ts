@@ -10,7 +10,7 @@ import type { MemberTable } from "../cluster/members.js";
 import { decodeJson, encodeJson } from "../store/codec.js";
 import { SUBJECT, executionMsgId } from "../store/names.js";
 import type { LaunchAck, LaunchRequest } from "../runner/protocol.js";
-import { selectTargets } from "./targets.js";
+import { selectTargets, type Selection } from "./targets.js";
 
 export interface DispatcherOptions {
   ackTimeoutMs: number;
@@ -30,9 +30,18 @@ export class Dispatcher {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"], attempt = 1, startAt?: number): Promise<string[]> {
+  /** The nodes a launch of this job goes to now. */
+  select(spec: JobSpec): Selection {
     const live = this.members.alive().map((m) => ({ name: m.hb.name, tags: m.hb.tags }));
-    const sel = selectTargets(spec.tags, live, this.random);
+    return selectTargets(spec.tags, live, this.random);
+  }
+
+  /**
+   * Launches one execution group. `sel` fixes the targets (a re-dispatch after
+   * a leader change goes to the nodes the claim recorded, not a new random pick).
+   */
+  async dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"], attempt = 1, startAt?: number,
+    sel: Selection = this.select(spec)): Promise<string[]> {
     if (sel.nodes.length === 0) {
       await this.recordFailure(spec, groupMs, "", attempt, trigger, sel.reason ?? "no target node");
       return [];
@@ -49,6 +58,10 @@ export class Dispatcher {
           error = ack.error ?? "refused";
         } catch (err) {
           error = (err as Error).message;
+          if ((err as { code?: string }).code === "503") {
+            error = "no runner is listening on it (node down)";
+            this.members.suspect(node);
+          }
         }
         this.log.warn({ job: spec.name, node, error }, "node did not accept the launch");
         await this.recordFailure(spec, groupMs, node, attempt, trigger, `node ${node} did not accept the launch: ${error}`);

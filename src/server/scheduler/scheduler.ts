@@ -9,27 +9,40 @@ import type { ExecutionRecord } from "../../shared/execution.js";
 import type { Logger } from "../logger.js";
 import type { JobCatalog } from "../jobs/catalog.js";
 import { nextRun, runnableAt } from "../jobs/next.js";
-import type { MirrorEvent } from "../store/kv-mirror.js";
+import type { KvMirror, MirrorEvent } from "../store/kv-mirror.js";
 import { decodeJson, encodeJson, isWrongLastSequence } from "../store/codec.js";
 import { TimerQueue } from "./timer-queue.js";
 import { missedInstants } from "./catchup.js";
 import { loadBucket } from "./load-bucket.js";
 import type { JobKv } from "../store/job-kv.js";
+import type { Selection } from "./targets.js";
 
 export interface TickClaim {
   instant: number;
   epoch: number;
   state: "claimed" | "dispatched" | "skipped";
   trigger: ExecutionRecord["trigger"];
+  /** The nodes chosen for this instant: a re-dispatch goes to the same ones. */
+  targets?: string[];
+  /** Why no node was chosen, when none was. */
+  reason?: string;
 }
 
 export interface SchedulerDeps {
   catalog: JobCatalog;
   ticks: JobKv;
+  /**
+   * Every server keeps the claims mirrored, so a new leader starts from memory
+   * instead of creating a consumer — which fails for seconds while the
+   * JetStream meta leader is being replaced (it may have died with the old leader).
+   */
+  ticksMirror?: KvMirror<TickClaim>;
   /** True while the lease is certainly ours. */
   holdsLease(): boolean;
-  /** Launch one execution group of a job on its target nodes. */
-  dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"]): Promise<void>;
+  /** Choose the nodes for a launch of the job (before it is claimed). */
+  selectTargets(spec: JobSpec): Selection;
+  /** Launch one execution group of a job on the given nodes. */
+  dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"], targets: Selection): Promise<void>;
   /** Whether an execution of the job is running anywhere (for concurrency: forbid). */
   isRunning(job: string): boolean;
   /** This leader found a newer epoch on a claim: it must step down. */
@@ -81,12 +94,17 @@ export class Scheduler {
     const gen = ++this.generation;
     this.epoch = epoch;
     this.active = true;
-    const entries = await loadBucket(this.d.ticks);
-    if (gen !== this.generation) return;
     this.ticks.clear();
-    for (const [key, e] of entries) {
-      this.ticks.set(key, { claim: e.value ? decodeJson<TickClaim>(e.value) : null, revision: e.revision });
+    if (this.d.ticksMirror) {
+      await this.d.ticksMirror.ready();
+      for (const [key, v] of this.d.ticksMirror.entries()) this.ticks.set(key, { claim: v.value, revision: v.revision });
+    } else {
+      const entries = await loadBucket(this.d.ticks);
+      for (const [key, e] of entries) {
+        this.ticks.set(key, { claim: e.value ? decodeJson<TickClaim>(e.value) : null, revision: e.revision });
+      }
     }
+    if (gen !== this.generation) return;
     this.unsubscribe = this.d.catalog.jobs.on((ev) => this.onJobEvent(ev));
     const now = this.now();
     for (const { value: spec } of this.d.catalog.jobs.values()) this.establishJob(spec, now);
@@ -168,7 +186,7 @@ export class Scheduler {
   private async fire(name: string, instant: number, trigger: TickClaim["trigger"]): Promise<void> {
     const spec = this.d.catalog.spec(name);
     if (!spec || !this.active || !runnableAt(spec, instant)) return;
-    if (!this.d.holdsLease()) {
+    if (!(await this.leaseConfirmed())) {
       this.d.log.warn({ job: name, instant }, "lease not confirmed; not launching (the next leader catches up)");
       return;
     }
@@ -178,23 +196,43 @@ export class Scheduler {
       await this.claim(name, instant, "skipped", trigger);
       return;
     }
-    if (!(await this.claim(name, instant, "claimed", trigger))) return;
-    await this.d.dispatch(spec, instant, trigger);
+    const targets = this.d.selectTargets(spec);
+    if (!(await this.claim(name, instant, "claimed", trigger, targets))) return;
+    await this.d.dispatch(spec, instant, trigger, targets);
     this.stats.fired++;
     await this.markDispatched(name);
+  }
+
+  /**
+   * The lease may be unconfirmed for a moment (a renew in flight while the
+   * store stalls): wait for it rather than drop the tick, while still leader.
+   */
+  private async leaseConfirmed(maxWaitMs = 15_000): Promise<boolean> {
+    const gen = this.generation;
+    const deadline = this.now() + maxWaitMs;
+    while (!this.d.holdsLease()) {
+      if (gen !== this.generation || !this.active || this.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return gen === this.generation && this.active;
   }
 
   private async redispatch(name: string, claim: TickClaim): Promise<void> {
     const spec = this.d.catalog.spec(name);
     if (!spec || !this.active) return;
     this.d.log.info({ job: name, instant: claim.instant }, "re-dispatching an instant claimed by a previous leader");
-    await this.d.dispatch(spec, claim.instant, claim.trigger);
+    await this.d.dispatch(spec, claim.instant, claim.trigger,
+      claim.targets ? { nodes: claim.targets, ...(claim.reason ? { reason: claim.reason } : {}) } : this.d.selectTargets(spec));
     await this.markDispatched(name);
   }
 
   /** Claims `instant` for this epoch; false if it must not be launched by us. */
-  private async claim(name: string, instant: number, state: TickClaim["state"], trigger: TickClaim["trigger"]): Promise<boolean> {
-    const value: TickClaim = { instant, epoch: this.epoch, state, trigger };
+  private async claim(name: string, instant: number, state: TickClaim["state"], trigger: TickClaim["trigger"],
+    targets?: Selection): Promise<boolean> {
+    const value: TickClaim = {
+      instant, epoch: this.epoch, state, trigger,
+      ...(targets ? { targets: targets.nodes, ...(targets.reason ? { reason: targets.reason } : {}) } : {}),
+    };
     for (let attempt = 0; attempt < 5; attempt++) {
       const cur = this.ticks.get(name);
       if (cur?.claim && cur.claim.instant >= instant) {

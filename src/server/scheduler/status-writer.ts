@@ -10,11 +10,15 @@ import { decodeJson, encodeJson, isWrongLastSequence } from "../store/codec.js";
 import type { KvMirror } from "../store/kv-mirror.js";
 import { EXECUTIONS_STREAM, STATUS_CONSUMER, SUBJECT } from "../store/names.js";
 import { foldStatus } from "./status-fold.js";
+import { watchForStall } from "../store/stall-watch.js";
 
 export class StatusWriter {
   private messages: ConsumerMessages | undefined;
   private active = false;
   private listeners = new Set<(r: ExecutionRecord) => void>();
+  private processed = 0;
+  private stopStallWatch: (() => void) | undefined;
+  private generation = 0;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -30,11 +34,27 @@ export class StatusWriter {
     return () => this.listeners.delete(fn);
   }
 
-  async start(): Promise<void> {
+  /** Starts folding; retries in the background while the store is not ready (e.g. mid-failover). */
+  start(): void {
     this.active = true;
+    void (async () => {
+      for (let attempt = 0; this.active; attempt++) {
+        try {
+          await this.open();
+          return;
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message, attempt }, "job status consumer not ready; retrying");
+          await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+        }
+      }
+    })();
+  }
+
+  private async open(): Promise<void> {
     try {
       await this.jsm.consumers.info(EXECUTIONS_STREAM, STATUS_CONSUMER);
-    } catch {
+    } catch (err) {
+      if (!/consumer not found/i.test((err as Error).message)) throw err;
       await this.jsm.consumers.add(EXECUTIONS_STREAM, {
         durable_name: STATUS_CONSUMER,
         ack_policy: AckPolicy.Explicit,
@@ -44,12 +64,30 @@ export class StatusWriter {
         ack_wait: 30_000_000_000,
       });
     }
+    if (!this.active) return;
+    await this.consume();
+    this.stopStallWatch?.();
+    this.stopStallWatch = watchForStall({
+      name: "job status",
+      progress: () => this.processed,
+      behind: async () => (await this.jsm.consumers.info(EXECUTIONS_STREAM, STATUS_CONSUMER)).num_pending > 0,
+      onStall: async () => {
+        this.messages?.stop();
+        await this.consume();
+      },
+      log: this.log,
+    });
+  }
+
+  private async consume(): Promise<void> {
+    const gen = ++this.generation;
     const consumer = await this.js.consumers.get(EXECUTIONS_STREAM, STATUS_CONSUMER);
     const messages = await consumer.consume({ max_messages: 500 });
     this.messages = messages;
     void (async () => {
       for await (const m of messages) {
-        if (!this.active) break;
+        if (!this.active || gen !== this.generation) break;
+        this.processed++;
         try {
           const r = decodeJson<ExecutionRecord>(m.data);
           await this.apply(r, m.seq);
@@ -86,6 +124,7 @@ export class StatusWriter {
 
   stop(): void {
     this.active = false;
+    this.stopStallWatch?.();
     this.messages?.stop();
   }
 }

@@ -40,6 +40,8 @@ export interface JobKv {
   delete(name: string): Promise<void>;
   purge(name: string): Promise<void>;
   watch(opts?: KvWatchOptions): Promise<WatchLike>;
+  /** Sequence of the bucket stream's last message (for stall detection). */
+  lastSeq(): Promise<number>;
 }
 
 const copy = (e: KvEntry): KvEntryLike => ({ key: jobFromKey(e.key), value: e.value, revision: e.revision, operation: e.operation });
@@ -54,6 +56,7 @@ export function jobKv(kv: KV): JobKv {
     update: (name, data, version) => kv.update(jobKey(name), data, version),
     delete: (name) => kv.delete(jobKey(name)),
     purge: (name) => kv.purge(jobKey(name)),
+    lastSeq: async () => (await kv.status()).streamInfo.state.last_seq,
     watch: async (opts) => {
       const w = await kv.watch(opts);
       return {

@@ -6,6 +6,7 @@ import { KvWatchInclude, type NatsConnection } from "nats";
 import type { Logger } from "../logger.js";
 import { decodeJson } from "./codec.js";
 import type { JobKv, KvEntryLike, WatchLike } from "./job-kv.js";
+import { watchForStall } from "./stall-watch.js";
 
 export interface Versioned<T> {
   value: T;
@@ -23,6 +24,9 @@ export class KvMirror<T> {
   private stopped = false;
   private generation = 0;
   private readyPromise: Promise<void> | undefined;
+  /** Highest revision the watch delivered. */
+  private seenRevision = 0;
+  private stopStallWatch: (() => void) | undefined;
 
   constructor(
     readonly kv: JobKv,
@@ -35,8 +39,17 @@ export class KvMirror<T> {
 
   /** Resolves once the current contents are loaded. */
   start(): Promise<void> {
-    this.readyPromise ??= this.watch();
-    void this.watchReconnects();
+    if (!this.readyPromise) {
+      this.readyPromise = this.watch();
+      void this.watchReconnects();
+      this.stopStallWatch = watchForStall({
+        name: `kv ${this.name}`,
+        progress: () => this.seenRevision,
+        behind: async () => (await this.kv.lastSeq()) > this.seenRevision,
+        onStall: () => this.rewatch(),
+        log: this.log,
+      });
+    }
     return this.readyPromise;
   }
 
@@ -46,6 +59,7 @@ export class KvMirror<T> {
 
   stop(): void {
     this.stopped = true;
+    this.stopStallWatch?.();
     this.watcher?.stop();
   }
 
@@ -114,6 +128,7 @@ export class KvMirror<T> {
         for await (const e of w) {
           if (gen !== this.generation) break;
           if (!initialized) seen.add(e.key);
+          if (e.revision > this.seenRevision) this.seenRevision = e.revision;
           this.apply(e);
         }
       } catch (err) {
@@ -142,16 +157,19 @@ export class KvMirror<T> {
   private async watchReconnects(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (this.stopped) return;
-      if (s.type !== "reconnect") continue;
-      this.watcher?.stop();
-      for (let attempt = 0; !this.stopped; attempt++) {
-        try {
-          await this.watch();
-          break;
-        } catch (err) {
-          this.log.warn({ err, bucket: this.name, attempt }, "re-watch failed; retrying");
-          await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-        }
+      if (s.type === "reconnect") await this.rewatch();
+    }
+  }
+
+  private async rewatch(): Promise<void> {
+    this.watcher?.stop();
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.watch();
+        return;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, bucket: this.name, attempt }, "re-watch failed; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
       }
     }
   }

@@ -22,6 +22,7 @@ export const SUBJECT = {
   output: (execId: string) => `dkron.output.${execId.replace(/[.*> ]/g, "_")}`,
   agentRun: (node: string) => `dkron.agent.${node}.run`,
   agentKill: (node: string) => `dkron.agent.${node}.kill`,
+  agentOutput: (node: string) => `dkron.agent.${node}.output`,
   leaderRun: "dkron.leader.run",
   heartbeat: "dkron.members.heartbeat",
   leave: "dkron.members.leave",
