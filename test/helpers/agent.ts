@@ -95,7 +95,7 @@ export async function startAgent(opts: StartAgentOptions = {}): Promise<TestAgen
     ];
     proc = spawn(process.execPath, args, {
       cwd: REPO,
-      env: { ...process.env, DKRON_LEASE_TTL_MS: "3000", ...opts.env },
+      env: { ...process.env, ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     live.add(proc);
