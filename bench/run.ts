@@ -1,8 +1,9 @@
 // Benchmarks print numbers; they are not tests. `npm run bench -- <name> [flags]`.
+import { failoverBench } from "./failover.js";
 import { jobsBench } from "./jobs.js";
 import { lagBench } from "./lag.js";
 
-const benches: Record<string, (args: string[]) => Promise<void>> = { lag: lagBench, jobs: jobsBench };
+const benches: Record<string, (args: string[]) => Promise<void>> = { lag: lagBench, jobs: jobsBench, failover: failoverBench };
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;
 if (!bench) {

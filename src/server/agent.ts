@@ -218,6 +218,8 @@ export class Agent {
         dispatch_slack_ms: this.slack.summary(lagSince),
         scheduler: scheduler.stats,
         outbox_pending: this.outbox.pending,
+        read_model_seq: readModel.lastSeq(),
+        mirrors: { jobs: jobs.size, statuses: statuses.size, ticks: ticks.size },
       }),
       tags: cfg.tags,
     });

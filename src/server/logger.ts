@@ -7,7 +7,8 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function createLogger(opts: { level?: LogLevel; name?: string; file?: string } = {}): Logger {
-  const dest = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false }) : pino.destination(2);
+  // Synchronous writes: what a node said just before a kill -9 is what one needs to read afterwards.
+  const dest = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: true }) : pino.destination({ dest: 2, sync: true });
   return pino({ level: opts.level ?? "info", base: opts.name ? { node: opts.name } : undefined }, dest);
 }
 

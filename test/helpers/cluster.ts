@@ -44,12 +44,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const n = opts.servers ?? 3;
   const prefix = opts.prefix ?? `c${process.pid % 10000}`;
   const routePorts = await Promise.all(Array.from({ length: n }, () => pickFreePort("127.0.0.1")));
+  // Fixed client ports too, as in a real deployment (rpc-port 6868): a restarted
+  // server comes back where workers and routes expect it.
+  const rpcPorts = await Promise.all(Array.from({ length: n }, () => pickFreePort("127.0.0.1")));
   const servers = await Promise.all(routePorts.map((port, i) => startAgent({
     nodeName: `${prefix}-s${i + 1}`,
     env: opts.env,
     readyTimeoutMs: 60_000,
     args: [
       "--bind-addr", `127.0.0.1:${port}`,
+      "--rpc-port", String(rpcPorts[i]),
       "--bootstrap-expect", String(n),
       ...routePorts.filter((_, j) => j !== i).flatMap((p) => ["--join", `127.0.0.1:${p}`]),
       ...(opts.serverTags?.(i) ?? []).flatMap((t) => ["--tag", t]),

@@ -117,8 +117,11 @@ export class LeaderLease {
     if (this.busy || this.stopped) return;
     this.busy = true;
     try {
-      if (this.leading) await this.renew();
-      else await this.tryAcquire();
+      // Bounded: a request whose answer never comes must not freeze the lease loop.
+      const step = this.leading ? this.renew() : this.tryAcquire();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([step, new Promise((r) => (timer = setTimeout(r, this.timings.ttlMs + 1_000)))]);
+      clearTimeout(timer);
     } finally {
       this.busy = false;
       this.schedule(this.leading && this.holds() ? this.timings.renewMs : this.timings.pollMs);
@@ -136,7 +139,10 @@ export class LeaderLease {
         throw err;
       }
       const existing = e && e.operation === "PUT" ? decodeJson<LeaseValue>(e.value) : null;
-      if (existing && existing.node !== this.node) {
+      // Someone holds it — possibly an earlier incarnation of this very node
+      // (killed and restarted): wait for it to expire rather than take it over,
+      // since a read right after a restart is the least trustworthy one.
+      if (existing) {
         this.current = existing;
         return;
       }
@@ -145,10 +151,7 @@ export class LeaderLease {
         return;
       }
       const value: LeaseValue = { node: this.node, epoch: 0, acquired_at: started };
-      // Our own name on the lease is an earlier incarnation of this node (the
-      // data-dir lock guarantees it is dead): take it over at its revision.
-      const rev = existing && e ? await this.kv.update(LEADER_KEY, encodeJson(value), e.revision)
-        : await this.kv.create(LEADER_KEY, encodeJson(value));
+      const rev = await this.kv.create(LEADER_KEY, encodeJson(value));
       // The epoch is the revision of the acquiring write: it only grows.
       value.epoch = rev;
       this.revision = await this.kv.update(LEADER_KEY, encodeJson(value), rev);

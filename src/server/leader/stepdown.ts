@@ -16,7 +16,9 @@ export async function stepDownStoreLeaders(nc: NatsConnection, jsm: JetStreamMan
   for (const stream of SCHEDULING_STREAMS) {
     try {
       const info = await jsm.streams.info(stream);
-      if (info.cluster?.leader === serverName && (info.cluster.replicas?.length ?? 0) > 0) {
+      // Only hand over to replicas that are current: never make a lagging one leader.
+      if (info.cluster?.leader === serverName && (info.cluster.replicas?.length ?? 0) > 0 &&
+          info.cluster.replicas!.every((r) => r.current && !r.offline)) {
         await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 2_000 });
         moved.push(stream);
       }
@@ -26,7 +28,8 @@ export async function stepDownStoreLeaders(nc: NatsConnection, jsm: JetStreamMan
   }
   try {
     const c = await jsm.consumers.info(EXECUTIONS_STREAM, STATUS_CONSUMER);
-    if (c.cluster?.leader === serverName && (c.cluster.replicas?.length ?? 0) > 0) {
+    if (c.cluster?.leader === serverName && (c.cluster.replicas?.length ?? 0) > 0 &&
+        c.cluster.replicas!.every((r) => r.current && !r.offline)) {
       await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${EXECUTIONS_STREAM}.${STATUS_CONSUMER}`, undefined, { timeout: 2_000 });
       moved.push(`${EXECUTIONS_STREAM}/${STATUS_CONSUMER}`);
     }

@@ -9,6 +9,9 @@ import { decodeJson } from "../store/codec.js";
 import { EXECUTIONS_STREAM } from "../store/names.js";
 import type { ReadModelDb } from "./db.js";
 import { watchForStall } from "../store/stall-watch.js";
+import { withTimeout } from "../store/timeout.js";
+
+const CONSUME_TIMEOUT_MS = 5_000;
 
 export class ReadModelFeeder {
   private messages: ConsumerMessages | undefined;
@@ -61,7 +64,8 @@ export class ReadModelFeeder {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
-    const messages = await consumer.consume({ max_messages: 1000 });
+    const messages = await withTimeout(consumer.consume({ max_messages: 1000 }), CONSUME_TIMEOUT_MS,
+      "read model consumer", (late) => late.stop());
     this.messages = messages;
     void (async () => {
       try {

@@ -164,6 +164,7 @@ export class Scheduler {
 
   private onDue(name: string, at: number): void {
     const spec = this.d.catalog.spec(name);
+    this.d.log.debug({ job: name, at, known: !!spec, active: this.active }, "due");
     if (!spec || !this.active) return;
     const instant = at + this.lead;
     this.arm(spec, instant); // the next tick must not wait for this one's claim
@@ -197,8 +198,12 @@ export class Scheduler {
       return;
     }
     const targets = this.d.selectTargets(spec);
-    if (!(await this.claim(name, instant, "claimed", trigger, targets))) return;
+    if (!(await this.claim(name, instant, "claimed", trigger, targets))) {
+      this.d.log.debug({ job: name, instant }, "not claimed");
+      return;
+    }
     await this.d.dispatch(spec, instant, trigger, targets);
+    this.d.log.debug({ job: name, instant, trigger, targets: targets.nodes }, "dispatched");
     this.stats.fired++;
     await this.markDispatched(name);
   }

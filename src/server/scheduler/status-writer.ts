@@ -11,6 +11,7 @@ import type { KvMirror } from "../store/kv-mirror.js";
 import { EXECUTIONS_STREAM, STATUS_CONSUMER, SUBJECT } from "../store/names.js";
 import { foldStatus } from "./status-fold.js";
 import { watchForStall } from "../store/stall-watch.js";
+import { withTimeout } from "../store/timeout.js";
 
 export class StatusWriter {
   private messages: ConsumerMessages | undefined;
@@ -82,7 +83,7 @@ export class StatusWriter {
   private async consume(): Promise<void> {
     const gen = ++this.generation;
     const consumer = await this.js.consumers.get(EXECUTIONS_STREAM, STATUS_CONSUMER);
-    const messages = await consumer.consume({ max_messages: 500 });
+    const messages = await withTimeout(consumer.consume({ max_messages: 500 }), 5_000, "job status consumer", (late) => late.stop());
     this.messages = messages;
     void (async () => {
       for await (const m of messages) {

@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { decodeJson } from "./codec.js";
 import type { JobKv, KvEntryLike, WatchLike } from "./job-kv.js";
 import { watchForStall } from "./stall-watch.js";
+import { withTimeout } from "./timeout.js";
 
 export interface Versioned<T> {
   value: T;
@@ -108,7 +109,7 @@ export class KvMirror<T> {
     let initialized = false;
     let resolveInit!: () => void;
     const init = new Promise<void>((r) => (resolveInit = r));
-    const w = await this.kv.watch({
+    const w = await withTimeout(this.kv.watch({
       include: KvWatchInclude.LastValue,
       initializedFn: () => {
         initialized = true;
@@ -121,7 +122,7 @@ export class KvMirror<T> {
         }
         resolveInit();
       },
-    });
+    }), 5_000, `kv ${this.name} watch`, (late) => late.stop());
     this.watcher = w;
     void (async () => {
       try {
@@ -135,7 +136,10 @@ export class KvMirror<T> {
         if (!this.stopped) this.log.warn({ err, bucket: this.name }, "kv watch ended");
       }
     })();
-    await init;
+    await withTimeout(init, 30_000, `kv ${this.name} initial values`).catch((err) => {
+      w.stop();
+      throw err;
+    });
   }
 
   private apply(e: KvEntryLike): void {

@@ -36,11 +36,21 @@ export interface Buckets {
 
 export async function ensureStore(js: JetStreamClient, jsm: JetStreamManager, opts: StoreOptions): Promise<Buckets> {
   const replicas = Math.max(1, Math.min(3, opts.replicas));
+  // allow_direct off: a "direct get" may be answered by any replica, including
+  // one that just restarted and is behind — a stale read of the lease or a
+  // claim. Reads then go through the stream leader, like the writes.
+  const bucket = async (name: string, o: Parameters<JetStreamClient["views"]["kv"]>[1]): Promise<KV> => {
+    const kv = await js.views.kv(name, { ...o, replicas, allow_direct: false });
+    const info = await jsm.streams.info(`KV_${name}`);
+    if (!info.config.allow_direct) return kv;
+    await jsm.streams.update(`KV_${name}`, { ...info.config, allow_direct: false });
+    return js.views.kv(name, { ...o, replicas, allow_direct: false });
+  };
   const [jobs, status, leader, ticks] = await Promise.all([
-    js.views.kv(BUCKET.jobs, { history: 10, replicas }),
-    js.views.kv(BUCKET.status, { history: 1, replicas }),
-    js.views.kv(BUCKET.leader, { history: 1, replicas, ttl: opts.leaseTtlMs }),
-    js.views.kv(BUCKET.ticks, { history: 1, replicas }),
+    bucket(BUCKET.jobs, { history: 10 }),
+    bucket(BUCKET.status, { history: 1 }),
+    bucket(BUCKET.leader, { history: 1, ttl: opts.leaseTtlMs }),
+    bucket(BUCKET.ticks, { history: 1 }),
   ]);
   await ensureExecutionsStream(jsm, opts, replicas);
   return { jobs: jobKv(jobs), status: jobKv(status), leader, ticks: jobKv(ticks) };

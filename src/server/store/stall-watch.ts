@@ -4,6 +4,7 @@
 // kill -9 of the leader's node). Every `intervalMs` we compare how far we got
 // with what the stream has; no progress while behind for `stallMs` → restart.
 import type { Logger } from "../logger.js";
+import { withTimeout } from "./timeout.js";
 
 export interface StallWatchOptions {
   name: string;
@@ -41,7 +42,8 @@ export function watchForStall(o: StallWatchOptions): () => void {
       if (now - lastMoved >= stallMs) {
         o.log.warn({ consumer: o.name, stalledMs: now - lastMoved }, "consumer stalled; restarting it");
         lastMoved = now;
-        await o.onStall();
+        // Bounded: a restart that hangs must not stop the watch for good.
+        await withTimeout(Promise.resolve(o.onStall()), 10_000, `restarting ${o.name}`);
       }
     } catch (err) {
       o.log.debug({ err: (err as Error).message, consumer: o.name }, "stall check failed");
