@@ -52,7 +52,7 @@ describe("resolveConfig defaults", () => {
       apiToken: undefined,
       logLevel: "info",
       logFile: undefined,
-      leaseTtlMs: 3_000,
+      leaseTtlMs: 2_000,
       executionsPerJob: 100,
       shutdownTimeoutMs: 30_000,
     });
@@ -78,10 +78,8 @@ describe("resolveConfig defaults", () => {
     expect(parseHostPort(":81", 8080, "--http-addr")).toEqual({ host: "0.0.0.0", port: 81 });
   });
 
-  // BUG (src/server/config.ts resolveConfig, `const nodeName = o.nodeName ?? hostname()`): the
-  // default node name is the raw host name, then rejected by the name check when it contains a
-  // dot, so `dkron agent --server` with no flags refuses to start on any host with an FQDN host
-  // name (most cloud VMs, e.g. ip-10-0-0-1.ec2.internal).
+  // The default node name is the host name, which may be an FQDN: dots are not allowed in NATS
+  // subject tokens, yet `dkron agent --server` with no flags must start on such hosts.
   it("derives a valid default node name from a host name with dots", () => {
     host.name = "ip-10-0-0-1.ec2.internal";
     try {
@@ -144,10 +142,13 @@ describe("resolveConfig bad values", () => {
     expectUsage(() => resolveConfig(raw(), { [name]: "-1" }), new RegExp(name));
   });
 
-  // BUG (src/server/config.ts intEnv / resolveConfig): DKRON_LEASE_TTL_MS=0 is accepted. The
-  // leader bucket is created with ttl 0, i.e. no max_age, so a dead leader's lease never expires
-  // (no other server can ever take over), and holds() is never true, so the leader never fires.
-  it("rejects a zero lease TTL", () => {
-    expectUsage(() => resolveConfig(raw(), { DKRON_LEASE_TTL_MS: "0" }), /DKRON_LEASE_TTL_MS/);
+  // A zero TTL would create the leader bucket without max_age: a dead leader's lease would never
+  // expire. Zero executions per job would make the stream's per-subject limit unlimited.
+  it.each<[string, string]>([
+    ["DKRON_LEASE_TTL_MS", "0"],
+    ["DKRON_LEASE_TTL_MS", "499"],
+    ["DKRON_EXECUTIONS_PER_JOB", "0"],
+  ])("rejects %s=%s", (name, value) => {
+    expectUsage(() => resolveConfig(raw(), { [name]: value }), new RegExp(name));
   });
 });

@@ -149,9 +149,8 @@ describe("parseJobInput times", () => {
     }
   });
 
-  // BUG (src/shared/time.ts parseTime): anything Date.parse understands is accepted, so "1"
-  // becomes 2001-01-01 in the server's local zone, "March 7, 2024" and "2024-01-02 10:00" are read
-  // in local time, and 2024-02-30 silently becomes 2024-03-01. Go (Dkron) rejects all of these.
+  // Date.parse alone would accept these: "1" as 2001-01-01 in the server's local zone, "March 7,
+  // 2024" and "2024-01-02 10:00" in local time, and 2024-02-30 rolled over into March. Go rejects them.
   it.each(["1", "March 7, 2024", "2024-01-02 10:00", "2024-01-02", "2024-02-30T00:00:00Z"])(
     "rejects %j, which is not RFC3339 nor the short form",
     (v) => {

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { shellExecutor } from "../../src/server/executors/shell.js";
+import { ExecHost } from "../../src/server/executors/exec-host/client.js";
+import { shellExecutor, shellExecutorOn } from "../../src/server/executors/shell.js";
 import type { ExecutionResult } from "../../src/server/executors/types.js";
 import { parseJobInput } from "../../src/shared/job.js";
 import { until } from "../helpers/until.js";
@@ -109,6 +110,30 @@ describe("shell executor: results", () => {
     expect(res.success).toBe(false);
     expect(res.exitCode).toBeNull();
     expect(res.reason).toMatch(/cannot start.*dkron-no-such-binary/);
+  });
+
+  // The runner relies on run() never rejecting: a rejection would leave the execution in its
+  // running set forever (a phantom running execution blocking `forbid`). NUL bytes make spawn()
+  // fail on argument validation; that must still come back as a failure result.
+  it.each<[string, Record<string, string>]>([
+    ["command", { command: "echo a\u0000b" }],
+    ["shell command", { command: "echo a\u0000b", shell: "true" }],
+    ["env value", { command: "true", env: "A=x\u0000y" }],
+  ])("a NUL byte in the %s is a failure with a reason, not a rejection", async (_what, config) => {
+    const res = await start(config).result.catch((err: Error) => ({ rejected: err.message }));
+    expect(res).toMatchObject({ success: false, reason: expect.any(String) });
+  });
+
+  // BUG (src/server/executors/shell.ts run): host.spawn() throws "exec host is closed" inside the
+  // Promise executor, so run() rejects instead of resolving a failure (executors "never reject").
+  it("a launch after the exec host was closed (shutdown) is a failure with a reason, not a rejection", async () => {
+    const host = new ExecHost();
+    host.close();
+    const job = parseJobInput({ name: "late", schedule: "@manually", executor_config: { command: "true" } });
+    const res = await shellExecutorOn(host)
+      .run({ job, executionId: "e", onOutput: () => undefined, signal: new AbortController().signal })
+      .catch((err: Error) => ({ rejected: err.message }));
+    expect(res).toMatchObject({ success: false, reason: expect.stringMatching(/closed/) });
   });
 
   it("a missing cwd is a failure with a reason", async () => {

@@ -180,9 +180,8 @@ describe("missedInstants", () => {
     expect(missedInstants(job({ catchup: "all", catchup_window: "24h", expires_at: "2026-05-10T10:00:00Z" }), hourly, H(8), now)).toEqual([H(9), H(10)]);
   });
 
-  // BUG (src/server/scheduler/catchup.ts missedInstants, "last" branch): the latest instant in the
-  // window is computed ignoring expires_at and then dropped when it is past expires_at, so a job
-  // that expired during the outage catches up nothing with `last` while `all` fires 09:00 and 10:00.
+  // A job that expired during the outage: `last` must pick the latest instant up to expires_at
+  // (picking the latest up to now and then dropping it as expired would fire nothing).
   it("last fires the most recent missed instant the job could run at (expired during the outage)", () => {
     expect(missedInstants(job({ catchup: "last", catchup_window: "24h", expires_at: "2026-05-10T10:00:00Z" }), hourly, H(8), now)).toEqual([H(10)]);
   });

@@ -87,7 +87,9 @@ function run(ctx: ExecutionContext, host: ExecHost = defaultExecHost()): Promise
       ctx.signal.removeEventListener("abort", onAbort);
       resolve(r);
     };
-    const id = host.spawn(
+    let id: number;
+    try {
+      id = host.spawn(
       {
         file,
         args,
@@ -124,7 +126,12 @@ function run(ctx: ExecutionContext, host: ExecHost = defaultExecHost()): Promise
         },
         onError: (message) => finish({ success: false, exitCode: null, reason: reason ?? `cannot start ${JSON.stringify(file)}: ${message}` }),
       },
-    );
+      );
+    } catch (err) {
+      settled = true;
+      resolve({ success: false, exitCode: null, reason: `cannot start ${JSON.stringify(file)}: ${(err as Error).message}` });
+      return;
+    }
     const onAbort = () => {
       reason ??= String(ctx.signal.reason ?? "killed");
       if (pid) killGroup(pid, "SIGKILL");

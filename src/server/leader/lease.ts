@@ -8,6 +8,7 @@ import type { KV } from "nats";
 import type { Logger } from "../logger.js";
 import { LEADER_KEY } from "../store/names.js";
 import { decodeJson, encodeJson, isWrongLastSequence } from "../store/codec.js";
+import { withTimeout } from "../store/timeout.js";
 
 export interface LeaseValue {
   node: string;
@@ -58,6 +59,7 @@ export class LeaderLease {
   private stopped = true;
   private current: LeaseValue | null = null;
   private busy = false;
+  private inflight: Promise<unknown> | undefined;
   /** When a follower's last read of the lease failed (the store stalled). */
   private lastReadFailedAt = -Infinity;
 
@@ -97,6 +99,8 @@ export class LeaderLease {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // Let an acquire or renew in flight land first, so we release what we really hold.
+    if (this.inflight) await withTimeout(this.inflight, this.timings.ttlMs, "lease step").catch(() => undefined);
     if (this.leading) {
       await this.lose("shutting down");
       try {
@@ -119,9 +123,8 @@ export class LeaderLease {
     try {
       // Bounded: a request whose answer never comes must not freeze the lease loop.
       const step = this.leading ? this.renew() : this.tryAcquire();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([step, new Promise((r) => (timer = setTimeout(r, this.timings.ttlMs + 1_000)))]);
-      clearTimeout(timer);
+      this.inflight = step;
+      await withTimeout(step, this.timings.ttlMs + 1_000, "lease step").catch(() => undefined);
     } finally {
       this.busy = false;
       this.schedule(this.leading && this.holds() ? this.timings.renewMs : this.timings.pollMs);
@@ -152,6 +155,11 @@ export class LeaderLease {
       }
       const value: LeaseValue = { node: this.node, epoch: 0, acquired_at: started };
       const rev = await this.kv.create(LEADER_KEY, encodeJson(value));
+      if (this.stopped) {
+        // stop() came while the create was in flight: give it straight back.
+        await this.kv.delete(LEADER_KEY, { previousSeq: rev }).catch(() => undefined);
+        return;
+      }
       // The epoch is the revision of the acquiring write: it only grows.
       value.epoch = rev;
       this.revision = await this.kv.update(LEADER_KEY, encodeJson(value), rev);

@@ -240,6 +240,12 @@ export class Scheduler {
     };
     for (let attempt = 0; attempt < 5; attempt++) {
       const cur = this.ticks.get(name);
+      if (cur?.claim && cur.claim.epoch > this.epoch) {
+        // A newer leader has claimed this job: whatever revision we hold now, we must not write.
+        this.stats.stale++;
+        this.d.onStale(`claim of ${name} carries newer epoch ${cur.claim.epoch}`);
+        return false;
+      }
       if (cur?.claim && cur.claim.instant >= instant) {
         // Our own earlier attempt may have landed although its answer was lost.
         const ours = attempt > 0 && cur.claim.epoch === this.epoch && cur.claim.instant === instant && cur.claim.state === state;
