@@ -35,7 +35,8 @@ export function toMemberJson(m: MemberState, now: number, t: MemberTimings, lead
     Name: m.hb.name,
     Addr: m.hb.addr,
     Port: m.hb.port,
-    Tags: { ...m.hb.tags, role: "dkron", server: String(m.hb.server), version: m.hb.version, dc: m.hb.tags.dc ?? "dc1" },
+    // Dkron's serf tags, under the node's own tags (a user's "role" tag wins).
+    Tags: { role: "dkron", server: String(m.hb.server), version: m.hb.version, dc: "dc1", ...m.hb.tags },
     Status: MEMBER_STATUS[statusText],
     ProtocolMin: 1,
     ProtocolMax: 5,

@@ -164,7 +164,6 @@ export class Scheduler {
 
   private onDue(name: string, at: number): void {
     const spec = this.d.catalog.spec(name);
-    this.d.log.debug({ job: name, at, known: !!spec, active: this.active }, "due");
     if (!spec || !this.active) return;
     const instant = at + this.lead;
     this.arm(spec, instant); // the next tick must not wait for this one's claim
