@@ -38,6 +38,7 @@ import { LagRecorder } from "./lag.js";
 import { stepDownStoreLeaders } from "./leader/stepdown.js";
 import { createHttpServer } from "./api/http.js";
 import { buildRouter } from "./api/routes.js";
+import { startEventFeed } from "./api/event-feed.js";
 
 /** How far ahead of each instant the leader claims and dispatches (see Scheduler). */
 const SCHEDULE_LEAD_MS = 200;
@@ -57,6 +58,7 @@ interface ServerParts {
   statusWriter: StatusWriter;
   lease: LeaderLease;
   http: Server;
+  events: { stop(): void };
 }
 
 export class Agent {
@@ -239,7 +241,14 @@ export class Agent {
     });
     const addr = http.address();
     if (addr && typeof addr === "object") this.httpAddress = `http://${addr.address.includes(":") ? `[${addr.address}]` : addr.address}:${addr.port}`;
-    return { buckets, jobs, statuses, ticks, catalog, readModel, feeder, members, dispatcher, scheduler, statusWriter, lease, http };
+    const events = startEventFeed({
+      nc: this.nc, node: cfg.nodeName, catalog, jobs, statuses, readModel, feeder, members,
+      leader: () => lease.leader?.node ?? null,
+      liveOutputAt: (rec) => this.liveOutputAt(rec),
+      log: this.log,
+    });
+    events.hub.attach(http);
+    return { buckets, jobs, statuses, ticks, catalog, readModel, feeder, members, dispatcher, scheduler, statusWriter, lease, http, events };
   }
 
   private heartbeat(): Heartbeat {
@@ -326,10 +335,15 @@ export class Agent {
 
   /** Live output of a running execution, local or from the node that runs it. */
   private async liveOutput(rec: ExecutionRecord): Promise<string | undefined> {
-    if (rec.node_name === this.cfg.nodeName) return this.runner.partialOutput(rec.id);
+    return (await this.liveOutputAt(rec))?.output;
+  }
+
+  private async liveOutputAt(rec: ExecutionRecord): Promise<{ output: string; total: number } | undefined> {
+    if (rec.node_name === this.cfg.nodeName) return this.runner.partialOutputAt(rec.id);
     try {
       const msg = await this.nc.request(SUBJECT.agentOutput(rec.node_name), encodeJson({ id: rec.id }), { timeout: 1_000 });
-      return decodeJson<{ output: string | null }>(msg.data).output ?? undefined;
+      const r = decodeJson<{ output: string | null; total?: number }>(msg.data);
+      return r.output === null ? undefined : { output: r.output, total: r.total ?? 0 };
     } catch {
       return undefined;
     }
@@ -375,6 +389,7 @@ export class Agent {
     }
     await Promise.race([this.outbox?.flush(), new Promise((r) => setTimeout(r, 5_000))]);
     if (this.s) {
+      this.s.events.stop();
       await new Promise<void>((r) => this.s!.http.close(() => r()));
       this.s.http.closeAllConnections?.();
       this.s.feeder.stop();

@@ -3,10 +3,13 @@ export class OutputBuffer {
   private chunks: Buffer[] = [];
   private size = 0;
   truncated = false;
+  /** Bytes pushed so far (including what was dropped from the front). */
+  total = 0;
 
   constructor(private readonly limit: number) {}
 
   push(chunk: Buffer): void {
+    this.total += chunk.length;
     this.chunks.push(chunk);
     this.size += chunk.length;
     while (this.size - this.chunks[0]!.length >= this.limit) {

@@ -3,13 +3,13 @@
 // anything, and runs only if JetStream did not report that record as a
 // duplicate (a launch that already happened). The result goes to JetStream
 // directly through the outbox, so a leader change loses nothing.
-import type { JetStreamClient, Msg, NatsConnection, Subscription } from "nats";
+import { headers, type JetStreamClient, type Msg, type NatsConnection, type Subscription } from "nats";
 import { OUTPUT_LIMIT, executionId, type ExecutionRecord } from "../../shared/execution.js";
 import type { RunningExecution } from "../../shared/member.js";
 import type { Logger } from "../logger.js";
 import type { Executor } from "../executors/types.js";
 import { decodeJson, encodeJson } from "../store/codec.js";
-import { SUBJECT, executionMsgId } from "../store/names.js";
+import { OUTPUT_OFFSET_HEADER, SUBJECT, executionMsgId } from "../store/names.js";
 import { OutputBuffer } from "./output-buffer.js";
 import type { Outbox } from "./outbox.js";
 import type { LaunchAck, LaunchRequest } from "./protocol.js";
@@ -50,7 +50,8 @@ export class Runner {
     this.subs.push(this.nc.subscribe(SUBJECT.agentOutput(this.node), { callback: (err, msg) => {
       if (err) return;
       const { id } = decodeJson<{ id: string }>(msg.data);
-      msg.respond(encodeJson({ output: this.partialOutput(id) ?? null }));
+      const r = this.running.get(id);
+      msg.respond(encodeJson(r ? { output: r.output.toString(), total: r.output.total } : { output: null }));
     } }));
     this.subs.push(this.nc.subscribe(SUBJECT.agentKill(this.node), { callback: (err, msg) => {
       if (err) return;
@@ -66,6 +67,12 @@ export class Runner {
   /** Live output of a running execution (the last 256 KB so far). */
   partialOutput(id: string): string | undefined {
     return this.running.get(id)?.output.toString();
+  }
+
+  /** Live output with the byte offset it reaches, so a follower can skip chunks it already has. */
+  partialOutputAt(id: string): { output: string; total: number } | undefined {
+    const r = this.running.get(id);
+    return r && { output: r.output.toString(), total: r.output.total };
   }
 
   private onLaunch(msg: Msg): void {
@@ -140,9 +147,12 @@ export class Runner {
             this.hooks.onStart?.(req, at);
           },
           onOutput: (chunk) => {
+            const offset = output.total;
             output.push(chunk);
             try {
-              this.nc.publish(outSubject, chunk);
+              const h = headers();
+              h.set(OUTPUT_OFFSET_HEADER, String(offset));
+              this.nc.publish(outSubject, chunk, { headers: h });
             } catch {
               // live output is best effort; the final output is in the record
             }

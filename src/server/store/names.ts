@@ -28,6 +28,9 @@ export const SUBJECT = {
   leave: "dkron.members.leave",
 } as const;
 
+/** Header on live output chunks: the byte offset of the chunk in the execution's output. */
+export const OUTPUT_OFFSET_HEADER = "Dkron-Offset";
+
 /** Durable consumer through which the leader folds finished executions into job status. */
 export const STATUS_CONSUMER = "dkron-status";
 
