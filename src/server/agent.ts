@@ -195,6 +195,7 @@ export class Agent {
       log: this.log.child({ component: "scheduler" }),
     });
     const statusWriter = new StatusWriter(this.js, this.jsm, statuses, jobs, this.log);
+    statusWriter.onFinished((r) => dispatcher.finished(r));
     lease = new LeaderLease(buckets.leader, cfg.nodeName, defaultLeaseTimings(cfg.leaseTtlMs), {
       onAcquire: (epoch) => this.establish(epoch),
       onLose: () => this.revoke(),
@@ -265,9 +266,18 @@ export class Agent {
     };
   }
 
+  /**
+   * For concurrency "forbid": running here, in a live node's heartbeat, launched
+   * by this leader and not finished yet, or started-but-unfinished in the
+   * executions on a node that is alive (executions of dead nodes never count).
+   */
   private isRunning(job: string): boolean {
     if (this.runner.runningExecutions().some((r) => r.job === job)) return true;
-    return !!this.s?.members.alive().some((m) => m.hb.running.some((r) => r.job === job));
+    const s = this.s;
+    if (!s) return false;
+    if (s.members.alive().some((m) => m.hb.running.some((r) => r.job === job))) return true;
+    if (s.dispatcher.hasInflight(job)) return true;
+    return s.readModel.runningNodes(job).some((node) => s.members.isAlive(node));
   }
 
   /** establishLeadership: status folding, run-now service, scheduler, reconciliation. */

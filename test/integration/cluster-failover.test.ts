@@ -170,7 +170,7 @@ describe("cluster failover (kill -9 the leader, three times)", () => {
       return views[0];
     }, { timeoutMs: 60_000, message: "all servers to report the same finished executions" });
 
-    console.log(`[failover] timeline: ${history.map((e) => `${(groupMs(e) / 1000) % 1000}:${e.trigger![0]}`).join(" ")}`);
+    console.log(`[failover] timeline: ${history.map((e) => `${new Date(groupMs(e)).toISOString().slice(17, 23)}:${e.trigger![0]}`).join(" ")}`);
     console.log(`[failover] rounds: ${JSON.stringify(rounds.map(({ killAt: _k, ...r }) => r))}`);
     console.log(`[failover] ${history.length} executions, ${history.filter((e) => !e.success).length} failed: ${
       JSON.stringify(history.filter((e) => !e.success).map((e) => ({ g: groupMs(e), node: e.node_name, trigger: e.trigger, reason: e.reason })))}`);

@@ -132,7 +132,7 @@ describe("cluster split brain (SIGSTOP the leader past its lease, then SIGCONT)"
       return views[0];
     }, { timeoutMs: 60_000, message: "all servers to report the same finished executions" });
     console.log(`[splitbrain] ${JSON.stringify({ old: old.nodeName, next: next.nodeName, takeoverMs, stopMs: contAt - stopAt, stepDownMs, executions: history.length })}`);
-    console.log(`[splitbrain] timeline: ${history.map((e) => `${(groupMs(e) / 1000) % 1000}:${e.trigger![0]}${e.success ? "" : "!"}`).join(" ")}`);
+    console.log(`[splitbrain] timeline: ${history.map((e) => `${new Date(groupMs(e)).toISOString().slice(17, 23)}:${e.trigger![0]}${e.success ? "" : "!"}`).join(" ")}`);
 
     const keys = history.map((e) => `${e.group}/${e.node_name}/${e.attempt}`);
     expect(keys.length - new Set(keys).size, "duplicate (group, node, attempt)").toBe(0);

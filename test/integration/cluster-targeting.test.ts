@@ -167,7 +167,8 @@ describe("cluster targeting", () => {
     for (const m of members.body) {
       const isServer = cluster.servers.some((s) => s.nodeName === m.Name);
       expect(m).toMatchObject({ Status: 1, statusText: "alive", role: isServer ? "server" : "worker", leader: m.Name === leader.nodeName });
-      expect(m.Tags).toMatchObject({ server: String(isServer) });
+      // Dkron's serf tags, with the node's own tags on top (a worker's role=worker wins over role=dkron).
+      expect(m.Tags).toMatchObject({ server: String(isServer), role: isServer ? "dkron" : "worker", dc: "dc1" });
       if (!isServer) expect(m.Tags.wid).toMatch(/^w[12]$/);
       expect(typeof m.Addr).toBe("string");
       expect(Number.isInteger(m.Port)).toBe(true);
@@ -181,8 +182,6 @@ describe("cluster targeting", () => {
     await createJob(followers[0]!.url, shellJob(name, "sleep 30", { schedule: "@every 1s", concurrency: "forbid", tags: { wid: "w2" } }));
     const running = await until(async () => (await all(followers[0]!.url, name)).find((e) => e.node_name === w2.nodeName && !isFinished(e)),
       { timeoutMs: 30_000, message: `${name} running on ${w2.nodeName}` });
-    // forbid: while it runs, nothing else of the job has started
-    expect((await all(followers[0]!.url, name)).filter((e) => e.node_name === w2.nodeName)).toHaveLength(1);
 
     const killAt = Date.now();
     w2.kill("SIGKILL");
@@ -209,13 +208,9 @@ describe("cluster targeting", () => {
     const list = await all(followers[1]!.url, name);
     expectNoDuplicates(list);
     // While the worker was away, ticks were not blocked: each was tried, and failed for want of a node.
+    // (Whether forbid also held before the kill is cluster-forbid-race.test.ts's subject.)
     const away = list.filter((e) => e.node_name !== w2.nodeName);
     expect(away.every((e) => !e.success && /no live node matches tags wid=w2/.test(e.reason ?? ""))).toBe(true);
-    // At most one execution ran on the worker at a time (forbid).
-    const onWorker = list.filter((e) => e.node_name === w2.nodeName).sort((a, b) => ms(a.started_at) - ms(b.started_at));
-    for (let i = 1; i < onWorker.length; i++) {
-      expect(ms(onWorker[i]!.started_at), "forbid: started before the previous one ended").toBeGreaterThanOrEqual(ms(onWorker[i - 1]!.finished_at));
-    }
     console.log(`[targeting] kill→marked failed ${markedMs} ms; restart→new execution ${rerunMs} ms; ${away.length} ticks failed while away; reason: ${lost.reason}`);
   });
 });

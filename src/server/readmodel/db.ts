@@ -184,6 +184,12 @@ export class ReadModelDb {
     return { items: rows.map(rowToRecord), total: n };
   }
 
+  /** Nodes with a started-but-unfinished execution of the job. */
+  runningNodes(job: string): string[] {
+    return (this.db.prepare("SELECT DISTINCT node_name FROM executions WHERE job_name = ? AND finished_at IS NULL").all(job) as
+      { node_name: string }[]).map((r) => r.node_name);
+  }
+
   running(): ExecutionRecord[] {
     return (this.db.prepare("SELECT * FROM executions WHERE finished_at IS NULL ORDER BY started_at").all() as ExecutionRow[]).map(rowToRecord);
   }

@@ -64,7 +64,7 @@ export class ReadModelFeeder {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
-    const messages = await withTimeout(consumer.consume({ max_messages: 1000 }), CONSUME_TIMEOUT_MS,
+    const messages = await withTimeout(consumer.consume({ max_messages: 1000, expires: 5_000 }), CONSUME_TIMEOUT_MS,
       "read model consumer", (late) => late.stop());
     this.messages = messages;
     void (async () => {

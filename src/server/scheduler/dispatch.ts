@@ -54,7 +54,10 @@ export class Dispatcher {
         try {
           const reply = await this.nc.request(SUBJECT.agentRun(node), data, { timeout: this.opts.ackTimeoutMs });
           const ack = decodeJson<LaunchAck>(reply.data);
-          if (ack.accepted) return;
+          if (ack.accepted) {
+            this.track(spec.name, `${groupMs}/${node}/${attempt}`, node);
+            return;
+          }
           error = ack.error ?? "refused";
         } catch (err) {
           error = (err as Error).message;
@@ -70,7 +73,40 @@ export class Dispatcher {
     return sel.nodes;
   }
 
-  /** Publishes a finished, failed execution for a launch that could not happen. */
+  /** Launches acknowledged by a node whose finish has not been seen yet, per job (for forbid). */
+  private readonly inflight = new Map<string, Map<string, { node: string; at: number }>>();
+
+  private track(job: string, key: string, node: string): void {
+    let m = this.inflight.get(job);
+    if (!m) this.inflight.set(job, (m = new Map()));
+    m.set(key, { node, at: this.now() });
+  }
+
+  /** The leader saw this execution finish. */
+  finished(r: ExecutionRecord): void {
+    const m = this.inflight.get(r.job_name);
+    if (!m) return;
+    m.delete(`${r.group_ms}/${r.node_name}/${r.attempt}`);
+    if (m.size === 0) this.inflight.delete(r.job_name);
+  }
+
+  /** Whether a launch of the job this leader dispatched may still be running on a live node. */
+  hasInflight(job: string): boolean {
+    const m = this.inflight.get(job);
+    if (!m) return false;
+    for (const [key, v] of m) {
+      if (!this.members.isAlive(v.node)) m.delete(key);
+    }
+    return m.size > 0;
+  }
+
+  /**
+   * Publishes a finished, failed execution for a launch that could not happen.
+   * For a launch a node did not acknowledge in time, the failure first takes
+   * the launch's `started` msg-id: if the node did start it after all, that
+   * is a duplicate and nothing more is written (its own result stands);
+   * otherwise the node's late start is refused by its dedupe gate.
+   */
   async recordFailure(spec: JobSpec, groupMs: number, node: string, attempt: number,
     trigger: ExecutionRecord["trigger"], reason: string): Promise<void> {
     const now = this.now();
@@ -93,6 +129,16 @@ export class Dispatcher {
       ...(spec.incarnation ? { incarnation: spec.incarnation } : {}),
     };
     try {
+      if (node) {
+        const fence = await this.js.publish(SUBJECT.execution(spec.name, "started"), encodeJson(r), {
+          msgID: executionMsgId(spec.name, groupMs, node, attempt, "started"),
+        });
+        if (fence.duplicate) {
+          this.log.info({ job: spec.name, node, group: groupMs }, "the node started the launch after all; keeping its result");
+          this.track(spec.name, `${groupMs}/${node}/${attempt}`, node);
+          return;
+        }
+      }
       await this.js.publish(SUBJECT.execution(spec.name, "finished"), encodeJson(r), {
         msgID: executionMsgId(spec.name, groupMs, node || "-", attempt, "finished"),
       });

@@ -83,7 +83,7 @@ export class StatusWriter {
   private async consume(): Promise<void> {
     const gen = ++this.generation;
     const consumer = await this.js.consumers.get(EXECUTIONS_STREAM, STATUS_CONSUMER);
-    const messages = await withTimeout(consumer.consume({ max_messages: 500 }), 5_000, "job status consumer", (late) => late.stop());
+    const messages = await withTimeout(consumer.consume({ max_messages: 500, expires: 5_000 }), 5_000, "job status consumer", (late) => late.stop());
     this.messages = messages;
     void (async () => {
       for await (const m of messages) {
