@@ -25,17 +25,17 @@ import { closeDefaultExecHost, defaultExecHost } from "./executors/exec-host/cli
 import type { Executor } from "./executors/types.js";
 import { Outbox } from "./runner/outbox.js";
 import { Runner } from "./runner/runner.js";
-import type { RunNowReply, RunNowRequest } from "./runner/protocol.js";
 import { Heartbeater, MemberTable, DEFAULT_MEMBER_TIMINGS } from "./cluster/members.js";
 import { ReadModelDb } from "./readmodel/db.js";
 import { ReadModelFeeder } from "./readmodel/feeder.js";
 import { LeaderLease, defaultLeaseTimings } from "./leader/lease.js";
 import { Scheduler, type TickClaim } from "./scheduler/scheduler.js";
+import { Leadership, type LeadershipDeps } from "./leader/leadership.js";
+import { ClusterOps } from "./cluster-ops.js";
 import { Dispatcher } from "./scheduler/dispatch.js";
 import { StatusWriter } from "./scheduler/status-writer.js";
-import { findLost } from "./scheduler/reconcile.js";
 import { LagRecorder } from "./lag.js";
-import { stepDownStoreLeaders } from "./leader/stepdown.js";
+import { Metrics } from "./metrics.js";
 import { createHttpServer } from "./api/http.js";
 import { buildRouter } from "./api/routes.js";
 import { startEventFeed } from "./api/event-feed.js";
@@ -49,6 +49,7 @@ interface ServerParts {
   jobs: KvMirror<JobSpec>;
   statuses: KvMirror<JobStatus>;
   ticks: KvMirror<TickClaim>;
+  settings: KvMirror<{ paused: boolean }>;
   catalog: JobCatalog;
   readModel: ReadModelDb;
   feeder: ReadModelFeeder;
@@ -71,15 +72,15 @@ export class Agent {
   private runner!: Runner;
   private heartbeater!: Heartbeater;
   private s: ServerParts | undefined;
-  private leaderSubs: Subscription[] = [];
-  private reconcileTimer: NodeJS.Timeout | undefined;
-  private stepDownTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   readonly executors: Map<string, Executor> = new Map([["shell", shellExecutor]]);
   readonly lag = new LagRecorder(100_000);
+  private onFireLag: ((ms: number) => void) | undefined;
   /** How long before their start instant scheduled launches reach the runner. */
   readonly slack = new LagRecorder(100_000);
   httpAddress = "";
+  /** Sends notifications after an execution's final attempt (set by the CLI from the agent's flags). */
+  notify: LeadershipDeps["notify"];
   /** Called when the API asks this agent to leave (POST /v1/leave); the CLI wires it to shutdown. */
   onLeave: () => void = () => void this.stop();
 
@@ -104,7 +105,11 @@ export class Agent {
     this.jsm = await this.nc.jetstreamManager({ timeout: JS_TIMEOUT_MS, checkAPI: false });
     this.outbox = new Outbox(path.join(cfg.dataDir, "outbox.db"), this.js, this.log);
     this.runner = new Runner(this.nc, this.js, cfg.nodeName, this.executors, this.outbox, this.log, {
-      onStart: (req, at) => req.trigger === "schedule" && this.lag.record(at - req.group_ms),
+      onStart: (req, at) => {
+        if (req.trigger !== "schedule") return;
+        this.lag.record(at - req.group_ms);
+        this.onFireLag?.(at - req.group_ms);
+      },
       onReceived: (_req, slack) => this.slack.record(slack),
     });
     if (cfg.server) this.s = await this.startServer();
@@ -177,6 +182,17 @@ export class Agent {
     });
     const members = new MemberTable(this.nc, DEFAULT_MEMBER_TIMINGS, this.log);
     members.start();
+    const metrics = new Metrics({
+      leader: () => (lease?.isLeader ? 1 : 0),
+      jobs: () => jobs.size,
+      members: () => {
+        const out: Record<string, number> = { alive: 0, leaving: 0, left: 0, failed: 0 };
+        for (const m of members.json(undefined)) out[m.statusText] = (out[m.statusText] ?? 0) + 1;
+        return out;
+      },
+    });
+    feeder.onRecord((r) => metrics.finished(r));
+    this.onFireLag = (ms) => metrics.fireLag(ms);
     members.observe(this.heartbeat());
     let lease!: LeaderLease;
     const dispatcher = new Dispatcher(this.nc, this.js, members, { ackTimeoutMs: 2_000, leaderName: cfg.nodeName },
@@ -187,19 +203,43 @@ export class Agent {
       ticksMirror: ticks,
       holdsLease: () => lease.holds(),
       selectTargets: (spec) => dispatcher.select(spec),
-      dispatch: async (spec, group, trigger, targets) =>
-        void (await dispatcher.dispatch(spec, group, trigger, 1, trigger === "schedule" ? group : undefined, targets)),
+      dispatch: async (spec, group, trigger, targets) => {
+        const nodes = await dispatcher.dispatch(spec, group, trigger, 1, trigger === "schedule" ? group : undefined, targets);
+        leadership.outcomes.launched(spec.name, group, nodes);
+      },
       leadMs: SCHEDULE_LEAD_MS,
       isRunning: (job) => this.isRunning(job),
+      killRunning: async (job) => {
+        for (const r of readModel.query({ job, status: "running", sort: "started_at", order: "ASC", start: 0 }).items) {
+          await ops.kill(r.id, job).catch(() => undefined);
+        }
+      },
       onStale: (reason) => void lease.stepDown(reason),
       log: this.log.child({ component: "scheduler" }),
     });
     const statusWriter = new StatusWriter(this.js, this.jsm, statuses, jobs, this.log);
-    statusWriter.onFinished((r) => dispatcher.finished(r));
+    const settings = new KvMirror<{ paused: boolean }>(buckets.cluster, this.nc, this.log, "cluster");
+    await settings.start();
+    let ops!: ClusterOps;
+    const leadership = new Leadership({
+      nc: this.nc, jsm: this.jsm, node: cfg.nodeName,
+      stepDownStore: !!this.embedded && cfg.bootstrapExpect > 1,
+      catalog, readModel, members, dispatcher, scheduler, statusWriter,
+      holdsLease: () => lease.holds(),
+      isRunning: (job) => this.isRunning(job),
+      deleteJob: async (name) => void (await ops.deleteJob(name)),
+      notify: this.notify,
+      failAfterMs: DEFAULT_MEMBER_TIMINGS.failAfterMs,
+      log: this.log,
+    });
     lease = new LeaderLease(buckets.leader, cfg.nodeName, defaultLeaseTimings(cfg.leaseTtlMs), {
-      onAcquire: (epoch) => this.establish(epoch),
-      onLose: () => this.revoke(),
+      onAcquire: (epoch) => leadership.establish(epoch),
+      onLose: () => leadership.revoke(),
     }, this.log.child({ component: "lease" }));
+    ops = new ClusterOps({
+      nc: this.nc, jsm: this.jsm, node: cfg.nodeName, buckets, catalog, readModel, members, dispatcher,
+      runner: this.runner, lease: () => lease, leadership: () => leadership, settings,
+    });
     const router = buildRouter({
       nodeName: cfg.nodeName,
       version: VERSION,
@@ -209,10 +249,10 @@ export class Agent {
       members: () => members.json(lease.leader?.node),
       leaderName: () => lease.leader?.node,
       isLeader: () => lease.isLeader,
-      runNow: (job) => this.runNow(job),
-      purgeJob: (job) => this.purgeJob(job),
+      ops: () => ops,
       liveOutput: (rec) => this.liveOutput(rec),
       leave: () => setImmediate(() => this.onLeave()),
+      metrics: () => metrics.text(),
       debugVars: (lagSince) => ({
         node: cfg.nodeName,
         scheduler_started: scheduler.isActive,
@@ -249,7 +289,7 @@ export class Agent {
       log: this.log,
     });
     events.hub.attach(http);
-    return { buckets, jobs, statuses, ticks, catalog, readModel, feeder, members, dispatcher, scheduler, statusWriter, lease, http, events };
+    return { buckets, jobs, statuses, ticks, settings, catalog, readModel, feeder, members, dispatcher, scheduler, statusWriter, lease, http, events };
   }
 
   private heartbeat(): Heartbeat {
@@ -280,69 +320,6 @@ export class Agent {
     return s.readModel.runningNodes(job).some((node) => s.members.isAlive(node));
   }
 
-  /** establishLeadership: status folding, run-now service, scheduler, reconciliation. */
-  private async establish(epoch: number): Promise<void> {
-    const s = this.s!;
-    s.statusWriter.start();
-    this.leaderSubs.push(this.nc.subscribe(SUBJECT.leaderRun, { callback: (err, msg) => {
-      if (err) return;
-      void (async () => {
-        let reply: RunNowReply;
-        try {
-          const req = decodeJson<RunNowRequest>(msg.data);
-          reply = { ok: true, group_ms: await this.runNowLocal(req.job) };
-        } catch (e) {
-          reply = { ok: false, error: { code: isDkronError(e) ? e.code : "internal", message: (e as Error).message } };
-        }
-        msg.respond(encodeJson(reply));
-      })();
-    } }));
-    await s.scheduler.start(epoch);
-    this.reconcileTimer = setInterval(() => void this.reconcile(), 2_000);
-    this.reconcileTimer.unref();
-    void this.reconcile();
-    if (this.embedded && this.cfg.bootstrapExpect > 1) {
-      const stepDown = () => void stepDownStoreLeaders(this.nc, this.jsm, this.cfg.nodeName, this.log).catch(() => undefined);
-      stepDown();
-      // Leadership of a stream can drift back (restarts, elections): check again now and then.
-      this.stepDownTimer = setInterval(stepDown, 30_000);
-      this.stepDownTimer.unref();
-    }
-  }
-
-  private revoke(): void {
-    const s = this.s!;
-    s.scheduler.stop();
-    s.statusWriter.stop();
-    for (const sub of this.leaderSubs) sub.unsubscribe();
-    this.leaderSubs = [];
-    clearInterval(this.reconcileTimer);
-    clearInterval(this.stepDownTimer);
-  }
-
-  /** Marks executions whose node died or restarted as failed, so nothing stays "running" forever. */
-  private async reconcile(): Promise<void> {
-    const s = this.s!;
-    if (!s.lease.holds()) return;
-    const lost = findLost(s.readModel.running(), (name) => {
-      const state = s.members.get(name);
-      return state && { state, alive: s.members.isAlive(name) };
-    }, Date.now(), DEFAULT_MEMBER_TIMINGS.failAfterMs);
-    for (const l of lost) {
-      this.log.warn({ job: l.record.job_name, id: l.record.id, reason: l.reason }, "marking lost execution failed");
-      await s.dispatcher.recordLost(l.record, l.reason).catch((err) => this.log.warn({ err }, "could not mark lost execution"));
-    }
-  }
-
-  private async runNowLocal(job: string): Promise<number> {
-    const s = this.s!;
-    const spec = s.catalog.spec(job);
-    if (!spec) throw new DkronError("not_found", `job ${JSON.stringify(job)} not found`);
-    const group = Date.now();
-    await s.dispatcher.dispatch(spec, group, "manual");
-    return group;
-  }
-
   /** Live output of a running execution, local or from the node that runs it. */
   private async liveOutput(rec: ExecutionRecord): Promise<string | undefined> {
     return (await this.liveOutputAt(rec))?.output;
@@ -357,31 +334,6 @@ export class Agent {
     } catch {
       return undefined;
     }
-  }
-
-  /** Run-now goes through the leader, wherever the API call landed. */
-  async runNow(job: string): Promise<number> {
-    const s = this.s!;
-    if (s.lease.isLeader) return this.runNowLocal(job);
-    let reply: RunNowReply;
-    try {
-      const msg = await this.nc.request(SUBJECT.leaderRun, encodeJson({ job } satisfies RunNowRequest), { timeout: 5_000 });
-      reply = decodeJson<RunNowReply>(msg.data);
-    } catch (err) {
-      throw new DkronError("unavailable", `no leader to run the job: ${(err as Error).message}`);
-    }
-    if (!reply.ok) throw new DkronError((reply.error?.code as never) ?? "internal", reply.error?.message ?? "run failed");
-    return reply.group_ms!;
-  }
-
-  private async purgeJob(job: string): Promise<void> {
-    const s = this.s!;
-    s.readModel.deleteJob(job);
-    await Promise.all([
-      this.jsm.streams.purge(EXECUTIONS_STREAM, { filter: SUBJECT.executionsOfJob(job) }),
-      s.buckets.ticks.purge(job),
-      s.buckets.status.purge(job),
-    ]);
   }
 
   /** Graceful stop: leave, hand over leadership, wait (bounded) for executions, stop NATS. */
@@ -407,6 +359,7 @@ export class Agent {
       this.s.jobs.stop();
       this.s.statuses.stop();
       this.s.ticks.stop();
+      this.s.settings.stop();
       this.s.readModel.close();
     }
     this.heartbeater?.stop();

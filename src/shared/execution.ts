@@ -19,7 +19,8 @@ export interface ExecutionRecord {
   /** Why the execution ended the way it did when that is not the command's own doing. */
   reason?: string;
   /** Launched by the scheduler ("schedule"), an API call ("manual"), or catch-up ("catchup"). */
-  trigger: "schedule" | "manual" | "catchup";
+  /** schedule, manual (API), catchup (missed instant), dependent (its parent's group succeeded), retry. */
+  trigger: "schedule" | "manual" | "catchup" | "dependent" | "retry";
   /** The job's incarnation when it was launched (see JobSpec.incarnation). */
   incarnation?: string;
 }

@@ -26,7 +26,17 @@ const nullableTime = z
     return ms;
   });
 
-export const CONCURRENCY = ["allow", "forbid"] as const;
+export const CONCURRENCY = ["allow", "forbid", "replace"] as const;
+
+/** Delay before retry k (1-based) = min(max, initial × multiplier^(k-1)); Go durations. */
+export interface RetryBackoff {
+  initial: string;
+  max: string;
+  multiplier: number;
+}
+
+/** Close to Dkron's: about half a second, growing with each attempt. */
+export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { initial: "500ms", max: "1m", multiplier: 2 };
 export const CATCHUP = ["none", "last", "all"] as const;
 
 /** What a client may send. Server-maintained fields are accepted and ignored. */
@@ -56,6 +66,14 @@ export const JobInputSchema = z.object({
   expires_at: nullableTime,
   catchup: z.enum(CATCHUP).optional().default("last"),
   catchup_window: z.string().optional().default("1h"),
+  retry_backoff: z
+    .object({
+      initial: z.string().optional().default(DEFAULT_RETRY_BACKOFF.initial),
+      max: z.string().optional().default(DEFAULT_RETRY_BACKOFF.max),
+      multiplier: z.number().min(1).max(10).optional().default(DEFAULT_RETRY_BACKOFF.multiplier),
+    })
+    .nullish()
+    .transform((v) => v ?? { ...DEFAULT_RETRY_BACKOFF }),
   // Server-maintained; ignored on input.
   dependent_jobs: z.unknown().optional(),
   success_count: z.unknown().optional(),
@@ -89,6 +107,7 @@ export interface JobSpec {
   expires_at: number | null;
   catchup: (typeof CATCHUP)[number];
   catchup_window: string;
+  retry_backoff: RetryBackoff;
   /** Set when the job is created, kept across updates: tells a job from an
    * earlier, deleted job of the same name (whose executions may still finish). */
   incarnation: string;
@@ -152,6 +171,7 @@ export interface Job {
   expires_at: string | null;
   catchup: string;
   catchup_window: string;
+  retry_backoff: RetryBackoff;
 }
 
 /** Turns the first zod issue into a DkronError naming the field. */
@@ -194,6 +214,7 @@ export function parseJobInput(body: unknown): JobSpec {
     expires_at: v.expires_at ?? null,
     catchup: v.catchup,
     catchup_window: v.catchup_window,
+    retry_backoff: v.retry_backoff,
     incarnation: "",
   };
 }
@@ -229,5 +250,6 @@ export function toJobJson(spec: JobSpec, status: JobStatus | undefined, next: nu
     expires_at: toRfc3339(spec.expires_at),
     catchup: spec.catchup,
     catchup_window: spec.catchup_window,
+    retry_backoff: spec.retry_backoff ?? { ...DEFAULT_RETRY_BACKOFF },
   };
 }

@@ -66,6 +66,8 @@ export interface Binding {
   label: string;
   help: string;
   modes: readonly Mode[];
+  /** Left out of the help overlay (a duplicate way to do something listed). */
+  hidden?: boolean;
 }
 
 const LISTS: readonly Mode[] = ["table", "detail", "members", "execution"];
@@ -109,8 +111,8 @@ export const BINDINGS: readonly Binding[] = [
   { command: "cancel", keys: ["esc"], label: "Esc", help: "cancel", modes: ["form", "confirm"] },
   { command: "confirm", keys: ["y", "Y"], label: "y", help: "yes, delete", modes: ["confirm"] },
   { command: "cancel", keys: ["n", "N", "enter"], label: "n", help: "no", modes: ["confirm"] },
-  { command: "back", keys: ["esc", "?", "q"], label: "Esc", help: "close the help", modes: ["help"] },
-  { command: "quit", keys: ["ctrl+c"], label: "C-c", help: "quit", modes: ["filter", "form", "confirm", "help"] },
+  { command: "back", keys: ["esc", "?", "q"], label: "Esc", help: "close the help", modes: ["help"], hidden: true },
+  { command: "quit", keys: ["ctrl+c"], label: "C-c", help: "quit", modes: ["filter", "form", "confirm", "help"], hidden: true },
 ];
 
 export type Resolved = { command: Command } | { text: string } | undefined;
@@ -135,6 +137,27 @@ export function resolveKey(mode: Mode, key: KeyPress): Resolved {
 
 /** Bindings shown for one mode (help overlay, status-bar hints). */
 export const bindingsFor = (mode: Mode): Binding[] => BINDINGS.filter((b) => b.modes.includes(mode));
+
+/** The help overlay's sections: each lists the bindings of its modes not listed before. */
+export const HELP_SECTIONS: ReadonlyArray<{ title: string; modes: readonly Mode[] }> = [
+  { title: "Everywhere", modes: ["members"] },
+  { title: "Jobs and executions", modes: ["table", "detail"] },
+  { title: "Output", modes: ["execution"] },
+  { title: "Filter, form, confirm", modes: ["filter", "form", "confirm"] },
+];
+
+export function helpEntries(): Array<{ title: string; entries: Binding[] }> {
+  const seen = new Set<string>();
+  return HELP_SECTIONS.map(({ title, modes }) => {
+    const entries = BINDINGS.filter((b) => {
+      const id = `${b.command}\u0000${b.label}`;
+      if (b.hidden || seen.has(id) || !b.modes.some((m) => modes.includes(m))) return false;
+      seen.add(id);
+      return true;
+    });
+    return { title, entries };
+  });
+}
 
 /** One-line hints for the status bar. */
 export const HINTS: Record<Mode, string> = {

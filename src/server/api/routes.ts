@@ -11,6 +11,8 @@ import { validateJob, type ExecutorInfo } from "../jobs/validate.js";
 import { applyJobQuery, parseIndex, parseJobQuery } from "../jobs/query.js";
 import type { ExecutionQuery, ReadModelDb } from "../readmodel/db.js";
 import { Router, type Request } from "./http.js";
+import type { ClusterOps } from "../cluster-ops.js";
+import { parseRestoreBody } from "./restore.js";
 
 export interface ApiDeps {
   nodeName: string;
@@ -21,15 +23,15 @@ export interface ApiDeps {
   members(): Member[];
   leaderName(): string | undefined;
   isLeader(): boolean;
-  /** Runs a job now through the leader; resolves with the group (ms). */
-  runNow(job: string): Promise<number>;
-  /** Removes a deleted job's executions, claim and status. */
-  purgeJob(job: string): Promise<void>;
+  /** Cluster-wide operations (run now, kill, delete data, pause). */
+  ops(): ClusterOps;
   /** Output so far of a running execution, from the node that runs it. */
   liveOutput(rec: ExecutionRecord): Promise<string | undefined>;
   tags: Record<string, string>;
   /** Leave the cluster gracefully: announce, hand over, stop the agent. */
   leave(): void;
+  /** Prometheus text exposition. */
+  metrics(): Promise<string>;
   /** Dkron's /debug/vars: scheduler state and fire-lag figures. */
   debugVars(lagSinceMs: number): Record<string, unknown>;
 }
@@ -81,9 +83,10 @@ export function buildRouter(d: ApiDeps): Router {
       // Dkron ignores the path on PUT; a mismatch is almost always a mistake.
       throw invalid("name", `does not match the job in the path (${JSON.stringify(req.params.job)})`);
     }
+    if (d.ops().paused) throw new DkronError("unavailable", "New job submissions are currently paused");
     validateJob(spec, d.executors);
     const job = await d.catalog.upsert(spec);
-    if (req.query.has("runoncreate")) await d.runNow(spec.name);
+    if (req.query.has("runoncreate")) await d.ops().runNow(spec.name);
     return {
       status: 201,
       body: job,
@@ -92,11 +95,15 @@ export function buildRouter(d: ApiDeps): Router {
   };
   const runJob = async (req: Request) => {
     requireJob(d, req.params.job!);
-    await d.runNow(req.params.job!);
+    await d.ops().runNow(req.params.job!);
     return { status: 202, body: d.catalog.get(req.params.job!) };
   };
 
   r.add("GET", "/health", () => ({ body: { status: "healthy" } }));
+  r.add("GET", "/metrics", async () => ({
+    body: await d.metrics(),
+    headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" },
+  }));
   r.add("GET", "/debug/vars", (req) => ({ body: d.debugVars(parseIndex(req.query, "lag_since") ?? 0) }));
   r.add("GET", "/v1", () => ({
     body: { agent: { name: d.nodeName, version: d.version }, serf: { leader: d.leaderName() ?? "", members: String(d.members().length) }, tags: d.tags },
@@ -106,10 +113,41 @@ export function buildRouter(d: ApiDeps): Router {
   r.add("PATCH", "/v1/jobs", upsertJob);
   r.add("PUT", "/v1/jobs/:job", upsertJob);
   r.add("GET", "/v1/jobs/:job", (req) => ({ body: d.catalog.get(req.params.job!) }));
-  r.add("DELETE", "/v1/jobs/:job", async (req) => {
-    const job = await d.catalog.delete(req.params.job!);
-    await d.purgeJob(job.name);
-    return { body: job };
+  r.add("DELETE", "/v1/jobs/:job", async (req) => ({ body: await d.ops().deleteJob(req.params.job!) }));
+  r.add("DELETE", "/v1/jobs/:job/executions", async (req) => ({ body: await d.ops().deleteExecutions(req.params.job!) }));
+  r.add("POST", "/v1/jobs/:job/executions/:id/kill", async (req) => {
+    requireJob(d, req.params.job!);
+    return { status: 202, body: toExecutionJson(await d.ops().kill(req.params.id!, req.params.job!)) };
+  });
+  r.add("POST", "/v1/executions/:id/kill", async (req) => ({ status: 202, body: toExecutionJson(await d.ops().kill(req.params.id!)) }));
+  r.add("GET", "/v1/pause", () => ({ body: { paused: d.ops().paused } }));
+  r.add("POST", "/v1/pause", async () => ({ body: { paused: await d.ops().setPaused(true) } }));
+  r.add("POST", "/v1/unpause", async () => ({ body: { paused: await d.ops().setPaused(false) } }));
+  r.add("POST", "/v1/restore", async (req) => {
+    const jobs = await parseRestoreBody(req.raw);
+    const results: string[] = [];
+    // Parents before their children: retry what failed for a missing parent while others succeed.
+    let pending = jobs.map((raw, i) => ({ raw, i }));
+    for (let progress = true; pending.length && progress;) {
+      progress = false;
+      const failed: typeof pending = [];
+      for (const p of pending) {
+        try {
+          const spec = parseJobInput(p.raw);
+          validateJob(spec, d.executors);
+          const existed = d.catalog.spec(spec.name) !== undefined;
+          await d.catalog.upsert(spec);
+          results.push(`success ${existed ? "update" : "create"} ${spec.name}`);
+          progress = true;
+        } catch (err) {
+          failed.push({ ...p, raw: p.raw, error: (err as Error).message } as typeof p);
+        }
+      }
+      pending = failed;
+    }
+    for (const p of pending as ({ i: number; error?: string })[]) results.push(`fail restore job ${p.i}: ${p.error ?? "invalid"}`);
+    // Dkron answers with the list JSON-encoded inside a JSON string.
+    return { body: JSON.stringify(results) };
   });
   r.add("POST", "/v1/jobs/:job", runJob);
   r.add("POST", "/v1/jobs/:job/run", runJob);

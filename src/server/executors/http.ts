@@ -5,7 +5,6 @@
 // transport error, a timeout, a kill, or a failed expectBody match fail the run.
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { Agent, interceptors, request } from "undici";
 import { invalid } from "../../shared/errors.js";
 import type { ExecutionContext, ExecutionResult, Executor } from "./types.js";
@@ -112,7 +111,8 @@ function readError(key: TlsKey, path: string, err: unknown): Error {
   return invalid(`executor_config.${key}`, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
 }
 
-function readTlsSync(cfg: Record<string, string>): TlsFiles {
+/** Synchronous: validate() must be, and the files are a few KB. */
+function readTls(cfg: Record<string, string>): TlsFiles {
   const files: TlsFiles = {};
   for (const key of TLS_KEYS) {
     const path = cfg[key];
@@ -126,24 +126,8 @@ function readTlsSync(cfg: Record<string, string>): TlsFiles {
   return files;
 }
 
-async function readTls(cfg: Record<string, string>): Promise<TlsFiles> {
-  const files: TlsFiles = {};
-  for (const key of TLS_KEYS) {
-    const path = cfg[key];
-    if (!path) continue;
-    try {
-      files[key] = await readFile(path);
-    } catch (err) {
-      throw readError(key, path, err);
-    }
-  }
-  return files;
-}
-
 /** Checks that each TLS file holds what its key says; each problem is reported against its own key. */
 function checkTls(cfg: Record<string, string>, files: TlsFiles): void {
-  if (cfg.tlsCertificateFile && !cfg.tlsCertificateKeyFile) throw invalid("executor_config.tlsCertificateKeyFile", "is required with tlsCertificateFile");
-  if (cfg.tlsCertificateKeyFile && !cfg.tlsCertificateFile) throw invalid("executor_config.tlsCertificateFile", "is required with tlsCertificateKeyFile");
   const check = (key: TlsKey, fn: (b: Buffer) => void) => {
     const data = files[key];
     if (!data) return;
@@ -176,6 +160,8 @@ interface Plan {
 function plan(cfg: Record<string, string>): Plan {
   const noVerify = cfg.tlsNoVerifyPeer ? parseGoBool(cfg.tlsNoVerifyPeer) : false;
   if (noVerify === undefined) throw invalid("executor_config.tlsNoVerifyPeer", `not a boolean: ${JSON.stringify(cfg.tlsNoVerifyPeer)}`);
+  if (cfg.tlsCertificateFile && !cfg.tlsCertificateKeyFile) throw invalid("executor_config.tlsCertificateKeyFile", "is required with tlsCertificateFile");
+  if (cfg.tlsCertificateKeyFile && !cfg.tlsCertificateFile) throw invalid("executor_config.tlsCertificateFile", "is required with tlsCertificateKeyFile");
   return {
     method: parseMethod(cfg.method),
     url: parseUrl(cfg.url),
@@ -189,7 +175,7 @@ function plan(cfg: Record<string, string>): Plan {
 
 function validate(cfg: Record<string, string>): void {
   plan(cfg);
-  checkTls(cfg, readTlsSync(cfg));
+  checkTls(cfg, readTls(cfg));
 }
 
 /**
@@ -230,7 +216,7 @@ async function run(ctx: ExecutionContext): Promise<ExecutionResult> {
   let tls: TlsFiles;
   try {
     p = plan(cfg);
-    tls = await readTls(cfg);
+    tls = readTls(cfg);
     checkTls(cfg, tls);
   } catch (err) {
     return failed((err as Error).message);
@@ -293,7 +279,8 @@ async function run(ctx: ExecutionContext): Promise<ExecutionResult> {
     if (timeout.aborted) return failed(`timeout after ${p.timeoutMs / 1000}s`);
     const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
     const detail = e.cause?.message ?? e.message;
-    return failed(`${p.method} ${p.url.href} failed: ${detail}${e.code ?? e.cause?.code ? ` (${e.cause?.code ?? e.code})` : ""}`);
+    const code = e.cause?.code ?? e.code;
+    return failed(`${p.method} ${p.url.href} failed: ${detail}${code && !detail.includes(code) ? ` (${code})` : ""}`);
   } finally {
     await agent.destroy().catch(() => undefined);
   }

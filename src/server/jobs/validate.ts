@@ -30,6 +30,13 @@ export function validateJob(spec: JobSpec, executors: ReadonlyMap<string, Execut
   } catch {
     throw invalid("catchup_window", `not a duration: ${JSON.stringify(spec.catchup_window)} (e.g. "1h", "30m")`);
   }
+  for (const k of ["initial", "max"] as const) {
+    try {
+      if (parseGoDuration(spec.retry_backoff[k]) < 0) throw new Error("negative");
+    } catch {
+      throw invalid(`retry_backoff.${k}`, `not a duration: ${JSON.stringify(spec.retry_backoff[k])} (e.g. "500ms", "1m")`);
+    }
+  }
   if (spec.starts_at !== null && spec.expires_at !== null && spec.expires_at <= spec.starts_at) {
     throw invalid("expires_at", "must be after starts_at");
   }

@@ -156,6 +156,11 @@ export class ReadModelDb {
     this.db.exec("DELETE FROM executions; DELETE FROM meta;");
   }
 
+  byId(id: string): ExecutionRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM executions WHERE id = ?").get(id) as ExecutionRow | undefined;
+    return r && rowToRecord(r);
+  }
+
   get(job: string, id: string): ExecutionRecord | undefined {
     const r = this.db.prepare("SELECT * FROM executions WHERE job_name = ? AND id = ?").get(job, id) as ExecutionRow | undefined;
     return r && rowToRecord(r);

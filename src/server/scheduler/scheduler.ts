@@ -45,6 +45,8 @@ export interface SchedulerDeps {
   dispatch(spec: JobSpec, groupMs: number, trigger: ExecutionRecord["trigger"], targets: Selection): Promise<void>;
   /** Whether an execution of the job is running anywhere (for concurrency: forbid). */
   isRunning(job: string): boolean;
+  /** concurrency "replace": stop the job's running executions before launching. */
+  killRunning?(job: string): Promise<void>;
   /** This leader found a newer epoch on a claim: it must step down. */
   onStale(reason: string): void;
   log: Logger;
@@ -189,6 +191,10 @@ export class Scheduler {
     if (!(await this.leaseConfirmed())) {
       this.d.log.warn({ job: name, instant }, "lease not confirmed; not launching (the next leader catches up)");
       return;
+    }
+    if (spec.concurrency === "replace" && this.d.isRunning(name)) {
+      this.d.log.info({ job: name, instant }, "replacing the running execution (concurrency replace)");
+      await this.d.killRunning?.(name).catch((err) => this.d.log.warn({ err, job: name }, "could not kill the running execution"));
     }
     if (spec.concurrency === "forbid" && this.d.isRunning(name)) {
       this.stats.skipped++;

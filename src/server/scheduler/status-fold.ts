@@ -20,6 +20,8 @@ export function foldStatus(s: JobStatus, r: ExecutionRecord, seq: number): JobSt
     next.group_failed = 0;
   }
   if (r.group_ms === next.group) {
+    // A retry stands in for the failed attempt before it.
+    if (r.attempt > 1 && next.group_failed > 0) next.group_failed -= 1;
     if (r.success) next.group_success += 1;
     else next.group_failed += 1;
     next.status = next.group_failed === 0 ? "success" : next.group_success === 0 ? "failed" : "partially_failed";

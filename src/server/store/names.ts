@@ -7,7 +7,11 @@ export const BUCKET = {
   status: "dkron-job-status",
   leader: "dkron-leader",
   ticks: "dkron-ticks",
+  /** Cluster-wide settings (e.g. "paused"). */
+  cluster: "dkron-cluster",
 } as const;
+
+export const PAUSED_KEY = "paused";
 
 export const LEADER_KEY = "leader";
 

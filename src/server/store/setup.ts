@@ -32,6 +32,7 @@ export interface Buckets {
   status: JobKv;
   leader: KV;
   ticks: JobKv;
+  cluster: JobKv;
 }
 
 export async function ensureStore(js: JetStreamClient, jsm: JetStreamManager, opts: StoreOptions): Promise<Buckets> {
@@ -46,14 +47,15 @@ export async function ensureStore(js: JetStreamClient, jsm: JetStreamManager, op
     await jsm.streams.update(`KV_${name}`, { ...info.config, allow_direct: false });
     return js.views.kv(name, { ...o, replicas, allow_direct: false });
   };
-  const [jobs, status, leader, ticks] = await Promise.all([
+  const [jobs, status, leader, ticks, cluster] = await Promise.all([
     bucket(BUCKET.jobs, { history: 10 }),
     bucket(BUCKET.status, { history: 1 }),
     bucket(BUCKET.leader, { history: 1, ttl: opts.leaseTtlMs }),
     bucket(BUCKET.ticks, { history: 1 }),
+    bucket(BUCKET.cluster, { history: 5 }),
   ]);
   await ensureExecutionsStream(jsm, opts, replicas);
-  return { jobs: jobKv(jobs), status: jobKv(status), leader, ticks: jobKv(ticks) };
+  return { jobs: jobKv(jobs), status: jobKv(status), leader, ticks: jobKv(ticks), cluster: jobKv(cluster) };
 }
 
 async function ensureExecutionsStream(jsm: JetStreamManager, opts: StoreOptions, replicas: number): Promise<void> {

@@ -1,4 +1,5 @@
 // The dashboard's state. Everything the screen shows is derived from this.
+import type { LinkState } from "../../client/events.js";
 import type { Execution } from "../../shared/execution.js";
 import type { Job } from "../../shared/job.js";
 import type { Member } from "../../shared/member.js";
@@ -12,12 +13,14 @@ export type SortKey = "name" | "next" | "last" | "status" | "success" | "errors"
 export type ConnMode = "connecting" | "live" | "polling" | "offline";
 
 export interface Connection {
-  mode: ConnMode;
+  /** The event socket. */
+  link: LinkState;
   /** Why the socket is down (shown dimmed). */
   socketError?: string;
-  /** Last failed HTTP refresh, when the API itself cannot be reached. */
-  httpError?: string;
+  /** When the socket's next attempt is due. */
   retryAt?: number;
+  /** Last failed HTTP refresh: the API itself cannot be reached. */
+  httpError?: string;
 }
 
 export interface ExecView {
@@ -65,6 +68,8 @@ export interface State {
   pane: Pane;
   /** The job under the cursor, by name, so it stays put when rows re-sort. */
   selected?: string;
+  /** Last known row of the selection: where it lands when its job disappears. */
+  cursor: number;
   /** First row shown in the jobs table. */
   scroll: number;
   execCursor: number;
@@ -77,6 +82,8 @@ export interface State {
   overlay: Overlay;
   execView?: ExecView;
   flash?: Flash;
+  /** Where the last `c` went, so the next one visits the following sibling. */
+  childJump?: { parent: string; child: string };
   /** Bumped to ask the data layer for an immediate refresh. */
   refreshSeq: number;
   quit: boolean;
@@ -89,7 +96,7 @@ export function initialState(opts: { address: string; now: number; columns: numb
     address: opts.address,
     node: "",
     leader: "",
-    conn: { mode: "connecting" },
+    conn: { link: "connecting" },
     loaded: false,
     jobs: new Map(),
     members: [],
@@ -97,6 +104,7 @@ export function initialState(opts: { address: string; now: number; columns: numb
     running: {},
     view: "jobs",
     pane: "table",
+    cursor: 0,
     scroll: 0,
     execCursor: 0,
     memberCursor: 0,
