@@ -23,6 +23,7 @@ export interface Actions {
   jobsToggle(ctx: Ctx, name: string): Promise<void>;
   executionsList(ctx: Ctx, job: string | undefined, flags: ExecutionListFlags): Promise<void>;
   executionsShow(ctx: Ctx, job: string, id: string): Promise<void>;
+  executionsKill(ctx: Ctx, id: string): Promise<void>;
   members(ctx: Ctx): Promise<void>;
   leader(ctx: Ctx): Promise<void>;
   leave(ctx: Ctx): Promise<void>;
@@ -52,6 +53,7 @@ export const lazyActions: Actions = {
   jobsToggle: async (ctx, name) => (await jobs()).toggle(ctx, name),
   executionsList: async (ctx, job, flags) => (await executions()).list(ctx, job, flags),
   executionsShow: async (ctx, job, id) => (await executions()).show(ctx, job, id),
+  executionsKill: async (ctx, id) => (await executions()).kill(ctx, id),
   members: async (ctx) => (await cluster()).members(ctx),
   leader: async (ctx) => (await cluster()).leader(ctx),
   leave: async (ctx) => (await cluster()).leave(ctx),
@@ -201,6 +203,12 @@ export function buildProgram(io: Io, actions: Actions = lazyActions): Command {
     .action(async (job: string, id: string, _flags: unknown, cmd: Command) =>
       actions.executionsShow(ctxOf(cmd), job, id),
     );
+
+  execCmd
+    .command("kill")
+    .description("kill a running execution (its whole process group) on whatever node runs it")
+    .argument("<id>", "execution id, as `dkron executions` lists it")
+    .action(async (id: string, _flags: unknown, cmd: Command) => actions.executionsKill(ctxOf(cmd), id));
 
   program
     .command("members")

@@ -186,6 +186,11 @@ export class DkronClient {
     return (await this.call<Execution>("GET", API.jobExecution(job, id))).body;
   }
 
+  /** Kills a running execution wherever it runs (POST /v1/executions/:id/kill). */
+  async killExecution(id: string): Promise<Execution> {
+    return (await this.call<Execution>("POST", API.executionKill(id))).body;
+  }
+
   async members(): Promise<Member[]> {
     const body = (await this.call<Member[]>("GET", API.members)).body;
     return Array.isArray(body) ? body : [];

@@ -10,6 +10,9 @@ export const API = {
   jobExecution: (name: string, id: string) =>
     `/v1/jobs/${encodeURIComponent(name)}/executions/${encodeURIComponent(id)}`,
   executions: "/v1/executions",
+  executionKill: (id: string) => `/v1/executions/${encodeURIComponent(id)}/kill`,
+  jobExecutionKill: (name: string, id: string) =>
+    `/v1/jobs/${encodeURIComponent(name)}/executions/${encodeURIComponent(id)}/kill`,
   members: "/v1/members",
   leader: "/v1/leader",
   isLeader: "/v1/isleader",

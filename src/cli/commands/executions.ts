@@ -32,6 +32,11 @@ export async function list(ctx: Ctx, job: string | undefined, flags: ExecutionLi
   });
 }
 
+export async function kill(ctx: Ctx, id: string): Promise<void> {
+  const exec = await clientOf(ctx).killExecution(id);
+  emit(ctx, exec, () => `killing ${exec.id} (${exec.job_name} on ${exec.node_name})\n`);
+}
+
 export async function show(ctx: Ctx, job: string, id: string): Promise<void> {
   const exec = await clientOf(ctx).getExecution(job, id);
   emit(ctx, exec, () => executionDetails(exec, ctx.io.now(), ctx.style));

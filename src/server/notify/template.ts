@@ -1,6 +1,9 @@
 // The payload templates of Dkron's notifications (dkron/notifier.go): Go text/template with the
 // fields below. Only field substitution is implemented — `{{.Field}}`, `{{ .Field }}`, and the
-// trim markers `{{- ` / ` -}}`; anything else (unknown fields, pipelines, if/range) is left as-is.
+// trim markers `{{- ` / ` -}}`; anything else (unknown fields, if/range, other functions) is left
+// as-is. One addition: `{{json .Field}}` (or `{{.Field | json}}`) writes the value as a quoted
+// JSON string, because Go's templates do not escape and an output with a quote or a newline
+// otherwise breaks a JSON payload (a known Dkron pain with {{.Report}} in Slack payloads).
 import type { ExecutionRecord } from "../../shared/execution.js";
 import { toRfc3339OrZero } from "../../shared/time.js";
 
@@ -16,7 +19,7 @@ export interface TemplateData {
   Output: string;
 }
 
-const ACTION = /\{\{(-\s)?\s*\.([A-Za-z_]\w*)\s*(\s-)?\}\}/g;
+const ACTION = /\{\{(-\s)?\s*(json\s+)?\.([A-Za-z_]\w*)(\s*\|\s*json)?\s*(\s-)?\}\}/g;
 
 export function renderTemplate(template: string, data: TemplateData): string {
   const fields = data as unknown as Record<string, string>;
@@ -27,15 +30,16 @@ export function renderTemplate(template: string, data: TemplateData): string {
     let text = template.slice(last, m.index);
     if (trimNext) text = text.trimStart();
     last = m.index + m[0].length;
-    const key = m[2]!;
-    if (!Object.hasOwn(fields, key)) {
+    const key = m[3]!;
+    // `json .F | json` would be Go's json applied twice; not worth supporting.
+    if (!Object.hasOwn(fields, key) || (m[2] && m[4])) {
       out += text + m[0];
       trimNext = false;
       continue;
     }
     if (m[1]) text = text.trimEnd();
-    out += text + fields[key];
-    trimNext = m[3] !== undefined;
+    out += text + (m[2] || m[4] ? JSON.stringify(fields[key]) : fields[key]);
+    trimNext = m[5] !== undefined;
   }
   const rest = template.slice(last);
   return out + (trimNext ? rest.trimStart() : rest);
