@@ -15,7 +15,9 @@ const BODY_MATCH_LIMIT = 16 * 1024 * 1024;
 /** RFC 9110 token: what a method or a header name may be made of. */
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-const now = () => performance.timeOrigin + performance.now();
+// The wall clock the scheduler's start instants are in. (timeOrigin + performance.now() drifts
+// away from it in a long-running agent.)
+export const now = (): number => Date.now();
 
 /** Go's strconv.ParseBool: the spellings Dkron accepts for boolean config values. */
 export function parseGoBool(s: string): boolean | undefined {
@@ -102,16 +104,14 @@ function parseMethod(s: string | undefined): string {
   return s.toUpperCase();
 }
 
-
 const TLS_KEYS = ["tlsRootCAsFile", "tlsCertificateFile", "tlsCertificateKeyFile"] as const;
 type TlsKey = (typeof TLS_KEYS)[number];
 type TlsFiles = Partial<Record<TlsKey, Buffer>>;
 
-function readError(key: TlsKey, path: string, err: unknown): Error {
-  return invalid(`executor_config.${key}`, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-}
-
-/** Synchronous: validate() must be, and the files are a few KB. */
+/**
+ * Synchronous: validate() must be, and the files are a few KB. Note that the API node reads them
+ * too, so they must exist there as well as on the nodes that run the job.
+ */
 function readTls(cfg: Record<string, string>): TlsFiles {
   const files: TlsFiles = {};
   for (const key of TLS_KEYS) {
@@ -120,7 +120,7 @@ function readTls(cfg: Record<string, string>): TlsFiles {
     try {
       files[key] = readFileSync(path);
     } catch (err) {
-      throw readError(key, path, err);
+      throw invalid(`executor_config.${key}`, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
   return files;

@@ -4,13 +4,11 @@
 // flushed, a run succeeds only once the server has seen the message (flush round trip).
 import { connect, type ConnectionOptions, type NatsConnection } from "nats";
 import { invalid } from "../../shared/errors.js";
-import { abortReason, waitForStart } from "./http.js";
+import { abortReason, now, waitForStart } from "./http.js";
 import type { ExecutionContext, ExecutionResult, Executor } from "./types.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const FLUSH_TIMEOUT_MS = 30_000;
-
-const now = () => performance.timeOrigin + performance.now();
 
 /** Dkron passes `url` to nats.Connect, which takes a comma-separated list of servers. */
 function parseServers(s: string | undefined): string[] {
@@ -86,7 +84,7 @@ async function run(ctx: ExecutionContext): Promise<ExecutionResult> {
     nc = await unlessAborted(connecting, ctx.signal);
     if (!nc) {
       // Close the connection should it still come up after the kill.
-      connecting.then((c) => c.close(), () => undefined);
+      connecting.then((c) => c.close().catch(() => undefined), () => undefined);
       return failed(abortReason(ctx.signal));
     }
     if (debug) out(`Connected to ${nc.getServer()}\n`);

@@ -60,7 +60,13 @@ export class Notifier {
   private readonly log: Logger;
 
   constructor(cfg: Partial<NotifyConfig>, log: Logger) {
-    this.cfg = { webhookHeaders: [], preWebhookHeaders: [], mailSubjectPrefix: DEFAULT_MAIL_SUBJECT_PREFIX, ...cfg };
+    // `?? default` rather than spreading defaults: an explicit undefined must not win.
+    this.cfg = {
+      ...cfg,
+      webhookHeaders: cfg.webhookHeaders ?? [],
+      preWebhookHeaders: cfg.preWebhookHeaders ?? [],
+      mailSubjectPrefix: cfg.mailSubjectPrefix ?? DEFAULT_MAIL_SUBJECT_PREFIX,
+    };
     this.log = log;
   }
 

@@ -16,7 +16,7 @@ export { logProcessor } from "./log.js";
 export { syslogProcessor, type SyslogOptions } from "./syslog.js";
 export { DEFAULT_SYSLOG_TARGETS, type SyslogTarget } from "./syslog-send.js";
 
-export const processors: ReadonlyMap<string, Processor> = new Map<string, Processor>([
+export const processors = new Map<string, Processor>([
   ["log", logProcessor],
   ["files", filesProcessor],
   ["syslog", syslogProcessor()],
