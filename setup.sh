@@ -53,7 +53,10 @@ fi
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
-command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)            # the TUI's end-to-end test
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)      # test certificates for the http executor
+command -v logger >/dev/null 2>&1 || need_pkgs+=(bsdutils)      # syslog processor
+command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing ${need_pkgs[*]}: install them with your package manager (macOS: brew install nats-server)"
   sudo=""

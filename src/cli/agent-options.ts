@@ -25,10 +25,23 @@ export interface AgentCliOptions {
   apiToken?: string;
   logLevel?: string;
   logFile?: string;
+  webhookEndpoint?: string;
+  webhookPayload?: string;
+  preWebhookEndpoint?: string;
+  preWebhookPayload?: string;
+  mailHost?: string;
+  mailPort?: string;
+  mailUsername?: string;
+  mailPassword?: string;
+  mailFrom?: string;
+  mailPayload?: string;
+  mailSubjectPrefix?: string;
+  webhookHeaders: string[];
+  preWebhookHeaders: string[];
 }
 
-type ScalarKey = Exclude<keyof AgentCliOptions, "server" | "join" | "retryJoin" | "tag" | "natsUrl">;
-type ListKey = "join" | "retryJoin" | "tag" | "natsUrl";
+type ListKey = "join" | "retryJoin" | "tag" | "natsUrl" | "webhookHeaders" | "preWebhookHeaders";
+type ScalarKey = Exclude<keyof AgentCliOptions, "server" | ListKey>;
 
 /** The flags as commander hands them over (only the given ones are set; lists default to []). */
 export type AgentFlags = Partial<AgentCliOptions>;
@@ -46,13 +59,24 @@ export const AGENT_SCALARS: readonly ScalarKey[] = [
   "apiToken",
   "logLevel",
   "logFile",
+  "webhookEndpoint",
+  "webhookPayload",
+  "preWebhookEndpoint",
+  "preWebhookPayload",
+  "mailHost",
+  "mailPort",
+  "mailUsername",
+  "mailPassword",
+  "mailFrom",
+  "mailPayload",
+  "mailSubjectPrefix",
 ];
-export const AGENT_LISTS: readonly ListKey[] = ["join", "retryJoin", "tag", "natsUrl"];
+export const AGENT_LISTS: readonly ListKey[] = ["join", "retryJoin", "tag", "natsUrl", "webhookHeaders", "preWebhookHeaders"];
 
 /** `dataDir` → `DKRON_DATA_DIR` (the flag `--data-dir` with `-` → `_`). */
 export const envNameOf = (key: string): string => `DKRON_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-const INTEGER_KEYS: ReadonlySet<ScalarKey> = new Set(["rpcPort", "bootstrapExpect"]);
+const INTEGER_KEYS: ReadonlySet<ScalarKey> = new Set(["rpcPort", "bootstrapExpect", "mailPort"]);
 
 function parseBool(name: string, raw: string): boolean {
   const v = raw.trim().toLowerCase();
@@ -69,6 +93,8 @@ export function resolveAgentOptions(flags: AgentFlags, env: Record<string, strin
     retryJoin: [],
     tag: [],
     natsUrl: [],
+    webhookHeaders: [],
+    preWebhookHeaders: [],
   };
   for (const key of AGENT_SCALARS) {
     const fromFlag = flags[key];

@@ -28,6 +28,7 @@ export interface Actions {
   leader(ctx: Ctx): Promise<void>;
   leave(ctx: Ctx): Promise<void>;
   version(ctx: Ctx): Promise<void>;
+  tui(ctx: Ctx): Promise<void>;
 }
 
 const jobs = () => import("./commands/jobs.js");
@@ -58,6 +59,19 @@ export const lazyActions: Actions = {
   leader: async (ctx) => (await cluster()).leader(ctx),
   leave: async (ctx) => (await cluster()).leave(ctx),
   version: async (ctx) => (await cluster()).version(ctx),
+  tui: async (ctx) => {
+    if (!ctx.io.stdout.isTTY || !ctx.io.stdin.isTTY) throw new UsageError("dkron tui needs a terminal (stdin and stdout must be a TTY)");
+    const { normalizeAddress } = await import("../client/http.js");
+    try {
+      normalizeAddress(ctx.address);
+    } catch (err) {
+      if (isDkronError(err, "invalid_argument")) throw new UsageError(err.message);
+      throw err;
+    }
+    // Ink and React load here, and only here.
+    const { runTui } = await import("../tui/main.js");
+    await runTui({ address: ctx.address, env: ctx.io.env, ...(ctx.token ? { token: ctx.token } : {}) });
+  },
 };
 
 const env = (name: string) => ` (env DKRON_${name})`;
@@ -102,6 +116,19 @@ export function buildProgram(io: Io, actions: Actions = lazyActions): Command {
     .option("--api-token <token>", `require this Bearer token on the API${env("API_TOKEN")}`)
     .option("--log-level <level>", `debug|info|warn|error${env("LOG_LEVEL")}`)
     .option("--log-file <path>", `log to a file instead of stderr${env("LOG_FILE")}`)
+    .option("--webhook-endpoint <url>", `POST a report here after each execution's final attempt${env("WEBHOOK_ENDPOINT")}`)
+    .option("--webhook-payload <template>", `report template ({{.JobName}}, {{.Success}}, {{.Output}}, …)${env("WEBHOOK_PAYLOAD")}`)
+    .option("--webhook-headers <header>", `"Key: Value" header for the webhook, repeatable${env("WEBHOOK_HEADERS")}`, collect)
+    .option("--pre-webhook-endpoint <url>", `POST here when an execution starts${env("PRE_WEBHOOK_ENDPOINT")}`)
+    .option("--pre-webhook-payload <template>", `template for the pre-webhook${env("PRE_WEBHOOK_PAYLOAD")}`)
+    .option("--pre-webhook-headers <header>", `"Key: Value" header for the pre-webhook, repeatable${env("PRE_WEBHOOK_HEADERS")}`, collect)
+    .option("--mail-host <host>", `SMTP host for execution reports to the job's owner_email${env("MAIL_HOST")}`)
+    .option("--mail-port <port>", `SMTP port${env("MAIL_PORT")}`)
+    .option("--mail-username <user>", `SMTP user${env("MAIL_USERNAME")}`)
+    .option("--mail-password <password>", `SMTP password${env("MAIL_PASSWORD")}`)
+    .option("--mail-from <address>", `sender address${env("MAIL_FROM")}`)
+    .option("--mail-payload <template>", `mail body template (default: the output)${env("MAIL_PAYLOAD")}`)
+    .option("--mail-subject-prefix <text>", `subject prefix, default [Dkron]${env("MAIL_SUBJECT_PREFIX")}`)
     .action(async (flags: AgentFlags) => actions.agent(resolveAgentOptions(flags, io.env)));
 
   const jobsCmd = program.command("jobs").description("create, list, inspect, run and delete jobs");
@@ -229,6 +256,11 @@ export function buildProgram(io: Io, actions: Actions = lazyActions): Command {
     .command("version")
     .description("print client and server versions")
     .action(async (_flags: unknown, cmd: Command) => actions.version(ctxOf(cmd)));
+
+  program
+    .command("tui")
+    .description("live dashboard: jobs, executions, output, members (press ? in it for keys)")
+    .action(async (_flags: unknown, cmd: Command) => actions.tui(ctxOf(cmd)));
 
   return program;
 }

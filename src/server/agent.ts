@@ -21,6 +21,9 @@ import { EXECUTIONS_STREAM, SUBJECT } from "./store/names.js";
 import { decodeJson, encodeJson } from "./store/codec.js";
 import { JobCatalog } from "./jobs/catalog.js";
 import { shellExecutor } from "./executors/shell.js";
+import { httpExecutor } from "./executors/http.js";
+import { natsExecutor } from "./executors/nats.js";
+import { Notifier } from "./notify/index.js";
 import { closeDefaultExecHost, defaultExecHost } from "./executors/exec-host/client.js";
 import type { Executor } from "./executors/types.js";
 import { Outbox } from "./runner/outbox.js";
@@ -30,7 +33,7 @@ import { ReadModelDb } from "./readmodel/db.js";
 import { ReadModelFeeder } from "./readmodel/feeder.js";
 import { LeaderLease, defaultLeaseTimings } from "./leader/lease.js";
 import { Scheduler, type TickClaim } from "./scheduler/scheduler.js";
-import { Leadership, type LeadershipDeps } from "./leader/leadership.js";
+import { Leadership } from "./leader/leadership.js";
 import { ClusterOps } from "./cluster-ops.js";
 import { Dispatcher } from "./scheduler/dispatch.js";
 import { StatusWriter } from "./scheduler/status-writer.js";
@@ -73,14 +76,12 @@ export class Agent {
   private heartbeater!: Heartbeater;
   private s: ServerParts | undefined;
   private readonly startedAt = Date.now();
-  readonly executors: Map<string, Executor> = new Map([["shell", shellExecutor]]);
+  readonly executors: Map<string, Executor> = new Map([["shell", shellExecutor], ["http", httpExecutor], ["nats", natsExecutor]]);
   readonly lag = new LagRecorder(100_000);
   private onFireLag: ((ms: number) => void) | undefined;
   /** How long before their start instant scheduled launches reach the runner. */
   readonly slack = new LagRecorder(100_000);
   httpAddress = "";
-  /** Sends notifications after an execution's final attempt (set by the CLI from the agent's flags). */
-  notify: LeadershipDeps["notify"];
   /** Called when the API asks this agent to leave (POST /v1/leave); the CLI wires it to shutdown. */
   onLeave: () => void = () => void this.stop();
 
@@ -218,6 +219,14 @@ export class Agent {
       log: this.log.child({ component: "scheduler" }),
     });
     const statusWriter = new StatusWriter(this.js, this.jsm, statuses, jobs, this.log);
+    const notifier = new Notifier(cfg.notify, this.log.child({ component: "notify" }));
+    if (cfg.notify.preWebhookEndpoint) {
+      // Once per started execution, sent by the leader only.
+      feeder.onRecord((r) => {
+        const spec = r.state === "started" && lease.isLeader ? catalog.spec(r.job_name) : undefined;
+        if (spec) void notifier.notifyStarting(spec, r).catch(() => undefined);
+      });
+    }
     const settings = new KvMirror<{ paused: boolean }>(buckets.cluster, this.nc, this.log, "cluster");
     await settings.start();
     let ops!: ClusterOps;
@@ -228,7 +237,7 @@ export class Agent {
       holdsLease: () => lease.holds(),
       isRunning: (job) => this.isRunning(job),
       deleteJob: async (name) => void (await ops.deleteJob(name)),
-      notify: this.notify,
+      notify: (spec, r, group) => notifier.notifyFinished(spec, r, group),
       failAfterMs: DEFAULT_MEMBER_TIMINGS.failAfterMs,
       log: this.log,
     });

@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import { DkronError } from "../shared/errors.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
+import type { NotifyConfig } from "./notify/index.js";
 
 export interface AgentConfig {
   server: boolean;
@@ -24,6 +25,7 @@ export interface AgentConfig {
   apiToken?: string;
   logLevel: LogLevel;
   logFile?: string;
+  notify: Partial<NotifyConfig>;
   leaseTtlMs: number;
   executionsPerJob: number;
   shutdownTimeoutMs: number;
@@ -47,6 +49,19 @@ export interface RawAgentOptions {
   apiToken?: string;
   logLevel?: string;
   logFile?: string;
+  webhookEndpoint?: string;
+  webhookPayload?: string;
+  preWebhookEndpoint?: string;
+  preWebhookPayload?: string;
+  mailHost?: string;
+  mailPort?: string;
+  mailUsername?: string;
+  mailPassword?: string;
+  mailFrom?: string;
+  mailPayload?: string;
+  mailSubjectPrefix?: string;
+  webhookHeaders?: string[];
+  preWebhookHeaders?: string[];
 }
 
 const usage = (message: string) => new DkronError("invalid_argument", message);
@@ -112,6 +127,22 @@ export function resolveConfig(o: RawAgentOptions, env: NodeJS.ProcessEnv = proce
     apiToken: o.apiToken,
     logLevel: logLevel as LogLevel,
     logFile: o.logFile,
+    notify: {
+      nodeName,
+      webhookEndpoint: o.webhookEndpoint,
+      webhookPayload: o.webhookPayload,
+      webhookHeaders: o.webhookHeaders ?? [],
+      preWebhookEndpoint: o.preWebhookEndpoint,
+      preWebhookPayload: o.preWebhookPayload,
+      preWebhookHeaders: o.preWebhookHeaders ?? [],
+      mailHost: o.mailHost,
+      mailPort: o.mailPort === undefined ? undefined : Number(o.mailPort),
+      mailUsername: o.mailUsername,
+      mailPassword: o.mailPassword,
+      mailFrom: o.mailFrom,
+      mailPayload: o.mailPayload,
+      ...(o.mailSubjectPrefix !== undefined ? { mailSubjectPrefix: o.mailSubjectPrefix } : {}),
+    },
     leaseTtlMs: intEnv(env, "DKRON_LEASE_TTL_MS", 2_000, 500),
     executionsPerJob: intEnv(env, "DKRON_EXECUTIONS_PER_JOB", 100, 1),
     shutdownTimeoutMs: intEnv(env, "DKRON_SHUTDOWN_TIMEOUT_MS", 30_000),

@@ -279,7 +279,7 @@ describe("global flags and the environment", () => {
 });
 
 describe("agent options", () => {
-  const empty = { join: [], retryJoin: [], tag: [], natsUrl: [] };
+  const empty = { join: [], retryJoin: [], tag: [], natsUrl: [], webhookHeaders: [], preWebhookHeaders: [] };
 
   it("parses every flag, raw", async () => {
     const r = await run([
@@ -308,6 +308,8 @@ describe("agent options", () => {
       apiToken: "tok",
       logLevel: "debug",
       logFile: "/tmp/log",
+      webhookHeaders: [],
+      preWebhookHeaders: [],
     } satisfies AgentCliOptions);
   });
 

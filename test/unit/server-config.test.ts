@@ -52,6 +52,7 @@ describe("resolveConfig defaults", () => {
       apiToken: undefined,
       logLevel: "info",
       logFile: undefined,
+      notify: expect.objectContaining({ nodeName: "testhost", webhookHeaders: [], preWebhookHeaders: [], mailHost: undefined }),
       leaseTtlMs: 2_000,
       executionsPerJob: 100,
       shutdownTimeoutMs: 30_000,

@@ -30,7 +30,8 @@ export function multipartFile(body: Buffer, contentType: string, field = "file")
     const headerEnd = part.indexOf("\r\n\r\n");
     if (headerEnd >= 0) {
       const headers = part.subarray(0, headerEnd).toString("utf8");
-      if (new RegExp(`name="${field}"`, "i").test(headers)) {
+      // `name="file"`, not `filename="file"`.
+      if (new RegExp(`(?:^|;)\\s*name="${field}"`, "im").test(headers)) {
         let content = part.subarray(headerEnd + 4);
         if (content.subarray(-2).toString() === "\r\n") content = content.subarray(0, -2);
         return content;

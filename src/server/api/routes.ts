@@ -13,6 +13,7 @@ import type { ExecutionQuery, ReadModelDb } from "../readmodel/db.js";
 import { Router, type Request } from "./http.js";
 import type { ClusterOps } from "../cluster-ops.js";
 import { parseRestoreBody } from "./restore.js";
+import { validateProcessors } from "../processors/index.js";
 
 export interface ApiDeps {
   nodeName: string;
@@ -85,6 +86,7 @@ export function buildRouter(d: ApiDeps): Router {
     }
     if (d.ops().paused) throw new DkronError("unavailable", "New job submissions are currently paused");
     validateJob(spec, d.executors);
+    validateProcessors(spec.processors);
     const job = await d.catalog.upsert(spec);
     if (req.query.has("runoncreate")) await d.ops().runNow(spec.name);
     return {
@@ -135,6 +137,7 @@ export function buildRouter(d: ApiDeps): Router {
         try {
           const spec = parseJobInput(p.raw);
           validateJob(spec, d.executors);
+          validateProcessors(spec.processors);
           const existed = d.catalog.spec(spec.name) !== undefined;
           await d.catalog.upsert(spec);
           results.push(`success ${existed ? "update" : "create"} ${spec.name}`);

@@ -11,6 +11,7 @@ import type { Executor } from "../executors/types.js";
 import { decodeJson, encodeJson } from "../store/codec.js";
 import { OUTPUT_OFFSET_HEADER, SUBJECT, executionMsgId } from "../store/names.js";
 import { OutputBuffer } from "./output-buffer.js";
+import { applyProcessors } from "../processors/index.js";
 import type { Outbox } from "./outbox.js";
 import type { LaunchAck, LaunchRequest } from "./protocol.js";
 
@@ -161,7 +162,7 @@ export class Runner {
       : { success: false, exitCode: null, reason: `executor ${JSON.stringify(job.executor)} is not available on node ${this.node}` };
     let text = output.toString();
     if (result.reason) text += `${text && !text.endsWith("\n") ? "\n" : ""}[dkron] ${result.reason}\n`;
-    const finished: ExecutionRecord = {
+    let finished: ExecutionRecord = {
       ...base,
       started_at: Math.round(actualStart),
       state: "finished",
@@ -172,6 +173,8 @@ export class Runner {
       output_truncated: output.truncated,
       ...(result.reason ? { reason: result.reason } : {}),
     };
+    // Processors (log, files, syslog) run where the job ran, before the result is stored.
+    if (Object.keys(job.processors).length) finished = await applyProcessors(job, finished, this.log, { reportingNode: this.node });
     this.outbox.add({
       msgId: executionMsgId(job.name, req.group_ms, this.node, req.attempt, "finished"),
       subject: SUBJECT.execution(job.name, "finished"),

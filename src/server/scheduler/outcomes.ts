@@ -18,12 +18,14 @@ export function retryDelayMs(b: RetryBackoff, failedAttempt: number): number {
 
 /** Where attempt k+1 runs: for a job with a cardinality (value:N), another matching node when one exists. */
 export function retryTarget(spec: JobSpec, failedNode: string, select: (spec: JobSpec) => Selection,
-  alive: (node: string) => boolean): Selection {
+  alive: (node: string) => boolean, random: () => number = Math.random): Selection {
   const hasCardinality = Object.values(spec.tags).some((v) => parseTagValue(v).count !== undefined);
   const fresh = select(spec);
   if (hasCardinality) {
-    const other = fresh.nodes.find((n) => n !== failedNode);
-    if (other) return { nodes: [other] };
+    // Every matching node, not just N of them: then pick one that is not the one that failed.
+    const all = select({ ...spec, tags: Object.fromEntries(Object.entries(spec.tags).map(([k, v]) => [k, parseTagValue(v).value])) });
+    const others = all.nodes.filter((n) => n !== failedNode);
+    if (others.length) return { nodes: [others[Math.floor(random() * others.length)]!] };
   }
   if (alive(failedNode)) return { nodes: [failedNode] };
   return fresh.nodes.length ? { nodes: [fresh.nodes[0]!] } : fresh;

@@ -11,7 +11,7 @@ const MIN_SPLIT_BODY = 12;
 
 export interface Layout {
   columns: number;
-  /** Rows drawn: one short of the terminal, so Ink never falls back to clearing the screen. */
+  /** Rows drawn: the whole terminal (FrameWriter positions every line itself). */
   total: number;
   body: number;
   side: boolean;
@@ -23,7 +23,7 @@ export interface Layout {
 
 export function layout(size: { columns: number; rows: number }, pane: Pane): Layout {
   const columns = Math.max(40, size.columns);
-  const total = Math.max(8, size.rows - 1);
+  const total = Math.max(8, size.rows);
   const body = Math.max(3, total - HEADER_ROWS - STATUS_ROWS);
   const side = columns >= SIDE_BY_SIDE_COLUMNS && body >= 6;
   let tableH: number;
