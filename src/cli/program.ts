@@ -28,6 +28,7 @@ export interface Actions {
   leader(ctx: Ctx): Promise<void>;
   leave(ctx: Ctx): Promise<void>;
   version(ctx: Ctx): Promise<void>;
+  completion(ctx: Ctx, shell: string): Promise<void>;
   tui(ctx: Ctx): Promise<void>;
 }
 
@@ -59,6 +60,7 @@ export const lazyActions: Actions = {
   leader: async (ctx) => (await cluster()).leader(ctx),
   leave: async (ctx) => (await cluster()).leave(ctx),
   version: async (ctx) => (await cluster()).version(ctx),
+  completion: async (ctx, shell) => (await import("./commands/completion.js")).completion(ctx, shell),
   tui: async (ctx) => {
     if (!ctx.io.stdout.isTTY || !ctx.io.stdin.isTTY) throw new UsageError("dkron tui needs a terminal (stdin and stdout must be a TTY)");
     const { normalizeAddress } = await import("../client/http.js");
@@ -256,6 +258,12 @@ export function buildProgram(io: Io, actions: Actions = lazyActions): Command {
     .command("version")
     .description("print client and server versions")
     .action(async (_flags: unknown, cmd: Command) => actions.version(ctxOf(cmd)));
+
+  program
+    .command("completion")
+    .description("print a shell completion script (job names are completed from the server)")
+    .argument("<shell>", "bash, zsh or fish")
+    .action(async (shell: string, _flags: unknown, cmd: Command) => actions.completion(ctxOf(cmd), shell));
 
   program
     .command("tui")
