@@ -2,13 +2,15 @@
 // Native and worker-thread modules stay external; heavy UI modules are split
 // into lazily loaded chunks by the dynamic imports in src/cli.
 import { build } from "esbuild";
-import { readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
-rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
-
-await build({
+// Build in place: an agent running from dist/ may still load its lazy chunks.
+// Outputs of earlier builds are removed once they are a few minutes old.
+const started = Date.now();
+const result = await build({
   entryPoints: { cli: "src/cli/main.ts", "exec-host": "src/server/executors/exec-host/host.ts" },
   outdir: "dist",
   bundle: true,
@@ -26,4 +28,12 @@ await build({
     js: "import { createRequire as __dkronCreateRequire } from 'node:module'; const require = __dkronCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
+  metafile: true,
 });
+
+const distDir = new URL("../dist/", import.meta.url).pathname;
+const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(f)));
+for (const f of readdirSync(distDir)) {
+  const full = path.join(distDir, f);
+  if (!outputs.has(full) && started - statSync(full).mtimeMs > 10 * 60_000) rmSync(full, { force: true });
+}
