@@ -51,7 +51,8 @@ export function parseClusterEvent(text: string): ClusterEvent | undefined {
     case "member":
       return isObj(m.member) && str(m.member.Name) ? { type: "member", member: m.member as unknown as Member } : undefined;
     case "leader":
-      return str(m.leader) ? { type: "leader", leader: m.leader } : undefined;
+      // null while no leader is elected.
+      return str(m.leader) ? { type: "leader", leader: m.leader } : m.leader === null ? { type: "leader", leader: "" } : undefined;
     default:
       return undefined;
   }

@@ -211,8 +211,12 @@ export class Agent {
       leadMs: SCHEDULE_LEAD_MS,
       isRunning: (job) => this.isRunning(job),
       killRunning: async (job) => {
-        for (const r of readModel.query({ job, status: "running", sort: "started_at", order: "ASC", start: 0 }).items) {
-          await ops.kill(r.id, job).catch(() => undefined);
+        const running = readModel.query({ job, status: "running", sort: "started_at", order: "ASC", start: 0 }).items;
+        for (const r of running) await ops.kill(r.id, job).catch(() => undefined);
+        // Replace means one at a time: wait (bounded) until the killed ones are recorded as finished.
+        const deadline = Date.now() + 5_000;
+        while (Date.now() < deadline && running.some((r) => readModel.get(job, r.id)?.finished_at === null)) {
+          await new Promise((res) => setTimeout(res, 20));
         }
       },
       onStale: (reason) => void lease.stepDown(reason),

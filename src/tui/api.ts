@@ -8,12 +8,13 @@ import type { Job } from "../shared/job.js";
 import type { Member } from "../shared/member.js";
 import { API } from "../shared/paths.js";
 import { VERSION } from "../shared/version.js";
+import type { Snapshot } from "./state/actions.js";
 
 export interface ClusterInfo {
   node: string;
   /** Dkron's `dc` tag of the node answering, when set. */
   dc?: string;
-  /** Only when the server reports it (a `paused` field in GET /v1). */
+  /** Whether new runs are paused cluster-wide (GET /v1/pause); unknown on servers without it. */
   paused?: boolean;
 }
 
@@ -61,12 +62,17 @@ export function apiFromClient(client: DkronClient, opts: { token?: string; timeo
       }
     },
     async info() {
-      const i = await client.info();
+      const [i, pause] = await Promise.all([
+        client.info(),
+        // Not in DkronClient; older servers answer 404.
+        request<{ paused?: unknown }>(transport, "GET", `${API.root}/pause`, { okStatuses: [404] }).catch(() => undefined),
+      ]);
       const tags = (i.tags ?? {}) as Record<string, unknown>;
+      const paused = pause?.status === 200 ? pause.body?.paused : undefined;
       return {
         node: i.agent?.name ?? "",
         ...(typeof tags.dc === "string" && tags.dc ? { dc: tags.dc } : {}),
-        ...(typeof i.paused === "boolean" ? { paused: i.paused } : {}),
+        ...(typeof paused === "boolean" ? { paused } : {}),
       };
     },
     executions: async (job, limit) => (await client.listExecutions(job, { end: limit, outputSizeLimit: LIST_OUTPUT })).items,
@@ -81,4 +87,10 @@ export function apiFromClient(client: DkronClient, opts: { token?: string; timeo
       await request(transport, "POST", `${API.jobExecution(job, id)}/kill`, { ignoreBody: true });
     },
   };
+}
+
+/** Everything the screen shows, read in parallel. */
+export async function fetchSnapshot(api: TuiApi): Promise<Snapshot> {
+  const [jobs, members, leader, info, running] = await Promise.all([api.listJobs(), api.members(), api.leader(), api.info(), api.running()]);
+  return { jobs, members, leader, info, running };
 }

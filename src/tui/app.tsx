@@ -1,5 +1,5 @@
 // The dashboard: the store, the data feeds and the keyboard, around Screen.
-import { useApp, useInput, useStdout } from "ink";
+import { render, useApp, useInput, useStdout, type Instance } from "ink";
 import { useCallback, useMemo } from "react";
 import { followOutput, subscribeEvents } from "../client/events.js";
 import type { TuiApi } from "./api.js";
@@ -9,7 +9,7 @@ import { DEFAULT_DATA_OPTIONS, useClusterData, type DataOptions, type Streams } 
 import { useExecutionOutput } from "./hooks/useExecutionOutput.js";
 import { useStore } from "./hooks/useStore.js";
 import { readSize, useTerminalSize } from "./hooks/useTerminalSize.js";
-import { keyOf } from "./keybindings.js";
+import { keysOf } from "./keybindings.js";
 import type { Action, Effect } from "./state/actions.js";
 import { initialState } from "./state/types.js";
 import { ThemeContext } from "./theme.js";
@@ -42,11 +42,21 @@ export function App({ api, streams = REAL_STREAMS, size, color = true, data = DE
   useTerminalSize(onResize, size);
   useClusterData(api, store, streams, data);
   useExecutionOutput(api, store.state.execView, dispatch, streams);
-  useInput((input, key) => dispatch({ type: "key", key: keyOf(input, key) }));
+  useInput((input, key) => {
+    for (const k of keysOf(input, key)) dispatch({ type: "key", key: k });
+  });
   const theme = useMemo(() => ({ color }), [color]);
   return (
     <ThemeContext.Provider value={theme}>
       <Screen state={store.state} />
     </ThemeContext.Provider>
   );
+}
+
+/**
+ * Renders the app in Ink's debug mode: every frame goes whole to `stdout`
+ * (a FrameWriter, which draws only what changed).
+ */
+export function mount(props: AppProps, stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream): Instance {
+  return render(<App {...props} />, { stdout, stdin, debug: true, exitOnCtrlC: false, patchConsole: false });
 }

@@ -39,6 +39,18 @@ export interface InkKey {
   delete?: boolean;
 }
 
+/**
+ * Ink hands over what one read returned: keys typed faster than it reads
+ * (key repeat, tmux send-keys, a paste) arrive as one string. Each character
+ * is a key of its own; text fields get them one by one, which types the same.
+ */
+export function keysOf(input: string, key: InkKey): KeyPress[] {
+  const chars = [...input];
+  const plain = !key.ctrl && !key.meta && !key.return && !key.escape && !key.tab && !key.backspace && !key.delete;
+  if (chars.length > 1 && plain) return chars.map((c) => keyOf(c, {}));
+  return [keyOf(input, key)];
+}
+
 export function keyOf(input: string, key: InkKey): KeyPress {
   const named = (name: string): KeyPress => ({ name, text: "" });
   if (key.upArrow) return named("up");
@@ -56,6 +68,13 @@ export function keyOf(input: string, key: InkKey): KeyPress {
   if (key.backspace || key.delete) return named("backspace");
   if (key.ctrl) return named(`ctrl+${input}`);
   if (key.meta) return named(`meta+${input}`);
+  // Control characters that came inside a longer read, where Ink leaves them raw.
+  if (input === "\r" || input === "\n") return named("enter");
+  if (input === "\t") return named("tab");
+  if (input === "\x7f" || input === "\b") return named("backspace");
+  if (input === "\x1b") return named("esc");
+  const code = input.length === 1 ? input.charCodeAt(0) : -1;
+  if (code >= 1 && code <= 26) return named(`ctrl+${String.fromCharCode(code + 96)}`);
   return { name: input, text: input };
 }
 

@@ -26,6 +26,3 @@ export function toneProps(theme: Theme, tone: Tone): { color?: string; dimColor?
   const color = COLORS[tone];
   return theme.color && color ? { color } : {};
 }
-
-/** https://no-color.org: a non-empty NO_COLOR turns colour off; so does TERM=dumb. */
-export const colorAllowed = (env: Record<string, string | undefined>): boolean => !env.NO_COLOR && env.TERM !== "dumb";

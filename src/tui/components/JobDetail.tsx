@@ -30,13 +30,14 @@ export function definitionLines(job: Job, jobs: ReadonlyMap<string, Job>, now: n
   const lines: Line[] = [
     { key: "schedule", value: `${scheduleText(job) || "—"}${job.timezone ? ` (${job.timezone})` : ""}` },
     { key: "next", value: nextText(job, now) },
-    { key: "status", value: `${mark.mark} ${job.status || "untriggered"} · ${job.success_count ?? 0} ok · ${job.error_count ?? 0} failed`, tone: mark.tone },
+    { key: "status", value: `${mark.mark} ${job.status || "untriggered"} (${job.success_count ?? 0} ok, ${job.error_count ?? 0} failed)`, tone: mark.tone },
     { key: "state", value: `${job.disabled ? "disabled" : "enabled"}${running ? ` · ${running} running` : ""}`, ...(job.disabled ? { tone: "warn" as const } : {}) },
     { key: "executor", value: exec },
   ];
   if (job.displayname) lines.unshift({ key: "display", value: job.displayname });
   if (Object.keys(job.tags ?? {}).length) lines.push({ key: "tags", value: tagsText(job.tags) });
-  lines.push({ key: "options", value: `retries ${job.retries ?? 0} · concurrency ${job.concurrency || "allow"}` });
+  const backoff = job.retries && job.retry_backoff ? ` (${job.retry_backoff.initial}..${job.retry_backoff.max})` : "";
+  lines.push({ key: "options", value: `retries ${job.retries ?? 0}${backoff} · concurrency ${job.concurrency || "allow"}` });
   if (job.owner || job.owner_email) lines.push({ key: "owner", value: [job.owner, job.owner_email && `<${job.owner_email}>`].filter(Boolean).join(" ") });
   dependencyTree(jobs, job).forEach((value, i) => lines.push({ key: i === 0 ? "deps" : "", value, tone: "accent" }));
   return lines;
@@ -48,19 +49,29 @@ function Definition({ lines, width, height }: { lines: Line[]; width: number; he
     <Box flexDirection="column" width={width} height={height}>
       {lines.slice(0, height).map((l, i) => (
         <Text key={i} wrap="truncate">
-          <Text dimColor>{fit(l.key, 9)}</Text> <Text {...(l.tone ? toneProps(theme, l.tone) : {})}>{fit(l.value, width - 10)}</Text>
+          <Text dimColor>{fit(l.key, 8)}</Text> <Text {...(l.tone ? toneProps(theme, l.tone) : {})}>{fit(l.value, width - 9)}</Text>
         </Text>
       ))}
     </Box>
   );
 }
 
+/** Why it ended, or the last line it printed. */
+function note(e: Execution): string {
+  if (e.reason) return e.reason;
+  const lines = e.output.split("\n").filter((l) => l.trim());
+  return lines.length ? lines[lines.length - 1]!.trim() : "";
+}
+
 function Executions(p: { executions: readonly Execution[]; cursor: number; focused: boolean; width: number; height: number; now: number }) {
   const theme = useTheme();
   const rows = Math.max(0, p.height - 1);
   const scroll = scrollFor(p.cursor, 0, rows, p.executions.length);
-  const nodeW = Math.max(4, p.width - 2 - 12 - 8 - 10 - 3);
-  const title = `Executions (${p.executions.length}${p.executions.length >= 50 ? "+" : ""})${p.focused ? " · Enter: output" : ""}`;
+  const longest = Math.max(4, ...p.executions.map((e) => [...e.node_name].length));
+  // marker 2, status 11, when 9, duration 7, node, note; one space between.
+  const nodeW = Math.max(4, Math.min(longest, 14, p.width - 2 - 11 - 9 - 7 - 4));
+  const noteW = p.width - 2 - 11 - 9 - 7 - nodeW - 4;
+  const title = `Executions (${p.executions.length}${p.executions.length >= 30 ? "+" : ""})${p.focused ? " · Enter: output" : ""}`;
   return (
     <Box flexDirection="column" width={p.width} height={p.height}>
       <Text wrap="truncate" bold={p.focused} dimColor={!p.focused}>{fit(title, p.width)}</Text>
@@ -71,7 +82,9 @@ function Executions(p: { executions: readonly Execution[]; cursor: number; focus
         return (
           <Text key={e.id} wrap="truncate" inverse={selected && p.focused}>
             {selected && p.focused ? "› " : "  "}
-            <Text {...toneProps(theme, st.tone)}>{fit(`${st.mark} ${st.text}`, 12)}</Text> {fit(e.node_name, nodeW)} {fit(executionDuration(e, p.now), 8, "right")} {fit(executionWhen(e, p.now), 10, "right")}
+            <Text {...toneProps(theme, st.tone)}>{fit(`${st.mark} ${st.text}`, 11)}</Text> {fit(executionWhen(e, p.now), 9)}{" "}
+            {fit(executionDuration(e, p.now), 7, "right")} {fit(e.node_name, nodeW)}
+            {noteW >= 6 ? <Text dimColor> {fit(note(e), noteW)}</Text> : null}
           </Text>
         );
       })}

@@ -35,7 +35,7 @@ export function JobForm({ form, width, height }: JobFormProps) {
         {readOnly ? (
           <Text dimColor>{visible} (fixed)</Text>
         ) : value === "" && f.placeholder ? (
-          <Text dimColor>{focused ? "█" : " "}{fit(f.placeholder, valueW - 1)}</Text>
+          <Text dimColor>{focused ? "█" : ""}{fit(f.placeholder, valueW - 1)}</Text>
         ) : (
           <Text inverse={focused && f.kind !== "text"}>{visible}{focused && f.kind === "text" ? "█" : ""}</Text>
         )}

@@ -80,7 +80,7 @@ export function Screen({ state: s }: { state: State }) {
         alive={alive}
         {...(s.paused !== undefined ? { paused: s.paused } : {})}
         mode={connMode(s)}
-        {...(s.conn.socketError ? { socketError: s.conn.socketError } : {})}
+        socketError={s.conn.link === "connecting" ? "connecting…" : s.conn.socketError ?? "down"}
         {...(s.conn.httpError ? { httpError: s.conn.httpError } : {})}
         {...(retry !== undefined ? { retryInS: retry } : {})}
         view={s.view}

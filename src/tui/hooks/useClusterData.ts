@@ -3,7 +3,8 @@
 // the clock.
 import { useEffect, useRef } from "react";
 import type { ClusterEvent, EventStreamOptions, OutputStreamOptions, Subscription } from "../../client/events.js";
-import type { TuiApi } from "../api.js";
+import { fetchSnapshot, type TuiApi } from "../api.js";
+import type { Snapshot } from "../state/actions.js";
 import { failureOf } from "../state/reducer.js";
 import { isRunning } from "../state/select.js";
 import type { Store } from "./useStore.js";
@@ -19,6 +20,8 @@ export interface DataOptions {
   /** Full refresh period while it is up (events can be missed). */
   resyncMs: number;
   now(): number;
+  /** A first snapshot already on its way (started while the UI was loading). */
+  first?: Promise<Snapshot>;
 }
 
 export const DEFAULT_DATA_OPTIONS: DataOptions = { pollMs: 2000, resyncMs: 30_000, now: Date.now };
@@ -51,14 +54,17 @@ export function useClusterData(api: TuiApi, store: Store, streams: Streams | nul
       if (!stopped) dispatch({ type: "executions", job, items });
     };
 
+    let first = opts.first;
     const refresh = async () => {
       if (inflight || stopped) return;
       inflight = true;
       try {
-        const [jobs, members, leader, info, running] = await Promise.all([api.listJobs(), api.members(), api.leader(), api.info(), api.running()]);
+        const pending = first ?? fetchSnapshot(api);
+        first = undefined;
+        const snapshot = await pending;
         if (stopped) return;
         lastRefresh = now();
-        dispatch({ type: "snapshot", snapshot: { jobs, members, leader, info, running }, now: now() });
+        dispatch({ type: "snapshot", snapshot, now: now() });
         await loadSelected();
       } catch (err) {
         if (!stopped) dispatch({ type: "refreshFailed", message: failureOf(err).message, now: now() });
@@ -87,14 +93,16 @@ export function useClusterData(api: TuiApi, store: Store, streams: Streams | nul
       const events = queue;
       queue = [];
       if (events.length) dispatch({ type: "events", events });
-      if (stale.size) staleTimer ??= later(() => void refreshStale(), 300);
+      if (stale.size) staleTimer ??= later(() => void refreshStale(), 1000);
     };
     const sub = streams?.events({
       address: api.address,
       ...(api.token ? { token: api.token } : {}),
       onEvent(ev) {
         queue.push(ev);
+        // A finished run changes its job's counts; a job event after it says so already.
         if (ev.type === "execution" && !isRunning(ev.execution)) stale.add(ev.execution.job_name);
+        else if (ev.type === "job" && ev.op === "put") stale.delete(ev.job.name);
         flushing ??= later(flush, 50);
       },
       onStatus(status) {
@@ -105,7 +113,9 @@ export function useClusterData(api: TuiApi, store: Store, streams: Streams | nul
     });
 
     const poll = setInterval(() => {
-      if (ref.current.conn.link !== "open" || now() - lastRefresh >= opts.resyncMs) void refresh();
+      if (ref.current.conn.link !== "open" || now() - lastRefresh >= opts.resyncMs) return void refresh();
+      // Pausing is not an event: the small info call keeps it current while live.
+      api.info().then((info) => !stopped && dispatch({ type: "snapshot", snapshot: { info }, now: now() }), () => {});
     }, opts.pollMs);
     const tick = setInterval(() => dispatch({ type: "tick", now: now() }), 1000);
     void refresh();

@@ -39,9 +39,11 @@ export function applyExecution(s: State, e: Execution): State {
   const executions = known || e.job_name === s.selected ? { ...s.executions, [e.job_name]: upsertExecution(known ?? [], e) } : s.executions;
   let execView = s.execView;
   if (execView && execView.job === e.job_name && execView.id === e.id) {
-    // A finished record carries the whole output; a running one may carry less than we streamed.
-    const output = !isRunning(e) && e.output.length >= execView.output.length ? e.output : execView.output;
-    execView = { ...execView, execution: { ...execView.execution, ...e }, output };
+    // A finished record carries the whole output; a running one, or a list's tail, may carry less than we have.
+    const whole = e.output.length >= execView.output.length;
+    const output = !isRunning(e) && whole ? e.output : execView.output;
+    const truncated = whole ? e.output_truncated : execView.execution?.output_truncated;
+    execView = { ...execView, execution: { ...execView.execution, ...e, output_truncated: truncated }, output };
   }
   return { ...s, running, executions, execView };
 }

@@ -24,7 +24,8 @@ export const FIELDS: readonly FieldDef[] = [
   { key: "shell", label: "via /bin/sh", kind: "toggle" },
   { key: "tags", label: "tags", kind: "text", placeholder: "role=web:1, dc=eu" },
   { key: "parent_job", label: "parent job", kind: "text" },
-  { key: "concurrency", label: "concurrency", kind: "choice", choices: ["allow", "forbid"] },
+  // shared/job.ts CONCURRENCY, not imported: it would bring zod into the dashboard's start-up.
+  { key: "concurrency", label: "concurrency", kind: "choice", choices: ["allow", "forbid", "replace"] },
   { key: "retries", label: "retries", kind: "text" },
   { key: "disabled", label: "disabled", kind: "toggle" },
 ];
