@@ -243,6 +243,7 @@ export class Agent {
       deleteJob: async (name) => void (await ops.deleteJob(name)),
       notify: (spec, r, group) => notifier.notifyFinished(spec, r, group),
       failAfterMs: DEFAULT_MEMBER_TIMINGS.failAfterMs,
+      lastScheduled: (job) => ticks.get(job)?.value.instant,
       log: this.log,
     });
     lease = new LeaderLease(buckets.leader, cfg.nodeName, defaultLeaseTimings(cfg.leaseTtlMs), {

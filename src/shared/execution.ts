@@ -60,8 +60,21 @@ export function toExecutionJson(r: ExecutionRecord): Execution {
   };
 }
 
-/** Dkron's id form: `<startedAtUnixNano>-<node>`. */
-export const executionId = (startedAtMs: number, node: string, attempt = 1): string =>
-  `${startedAtMs * 1_000_000}-${node}${attempt > 1 ? `-${attempt}` : ""}`;
+let lastMicros = 0n;
+
+/**
+ * Dkron's id form: `<startedAtUnixNano>-<node>`. Two executions starting in
+ * the same millisecond on one node must not share an id, so the nanoseconds
+ * come from a microsecond clock that never repeats within this process.
+ */
+export function executionId(startedAtMs: number, node: string, attempt = 1): string {
+  let micros = BigInt(Math.round(startedAtMs * 1000));
+  const precise = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  // Keep the given millisecond, take the sub-millisecond digits from the precise clock.
+  if (precise / 1000n === micros / 1000n) micros = precise;
+  if (micros <= lastMicros) micros = lastMicros + 1n;
+  lastMicros = micros;
+  return `${micros * 1000n}-${node}${attempt > 1 ? `-${attempt}` : ""}`;
+}
 
 export const OUTPUT_LIMIT = 256_000;

@@ -43,6 +43,7 @@ describe("parseJobInput defaults", () => {
       expires_at: null,
       catchup: "last",
       catchup_window: "1h",
+      retry_backoff: { initial: "500ms", max: "1m", multiplier: 2 },
       incarnation: "",
     });
   });

@@ -36,6 +36,7 @@ function job(name: string, over: Partial<Job> = {}): Job {
     expires_at: null,
     catchup: "last",
     catchup_window: "1h",
+    retry_backoff: { initial: "500ms", max: "1m", multiplier: 2 },
     ...over,
   };
 }

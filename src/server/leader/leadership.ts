@@ -40,12 +40,16 @@ export interface LeadershipDeps {
   deleteJob(name: string): Promise<void>;
   notify?(spec: JobSpec, r: ExecutionRecord, group: ExecutionRecord[]): Promise<void>;
   failAfterMs: number;
+  /** The job's last claimed scheduled instant, if known. */
+  lastScheduled?(job: string): number | undefined;
   log: Logger;
 }
 
 export class Leadership {
   readonly outcomes: Outcomes;
   private subs: Subscription[] = [];
+  /** Last manual group per job: two runs in one millisecond must not share a group (and its dedupe). */
+  private readonly lastManual = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly d: LeadershipDeps) {
@@ -114,7 +118,10 @@ export class Leadership {
   async runNow(job: string): Promise<number> {
     const spec = this.d.catalog.spec(job);
     if (!spec) throw new DkronError("not_found", `job ${JSON.stringify(job)} not found`);
-    const group = Date.now();
+    let group = Math.max(Date.now(), (this.lastManual.get(job) ?? 0) + 1);
+    if (group === this.d.lastScheduled?.(job)) group += 1;
+    this.lastManual.set(job, group);
+    if (this.lastManual.size > 100_000) this.lastManual.clear();
     const nodes = await this.d.dispatcher.dispatch(spec, group, "manual");
     this.outcomes.launched(job, group, nodes);
     return group;
