@@ -22,7 +22,7 @@ const result = await build({
   legalComments: "none",
   external: ["better-sqlite3"],
   alias: { "react-devtools-core": "./scripts/empty.mjs" },
-  define: { __DKRON_VERSION__: JSON.stringify(pkg.version) },
+  define: { __DKRON_VERSION__: JSON.stringify(pkg.version), "process.env.NODE_ENV": JSON.stringify("production") },
   banner: {
     // Bundled CommonJS dependencies call require(); give ESM output one.
     js: "import { createRequire as __dkronCreateRequire } from 'node:module'; const require = __dkronCreateRequire(import.meta.url);",

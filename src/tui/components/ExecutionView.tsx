@@ -29,7 +29,9 @@ export function ExecutionView({ view, width, height, now }: ExecutionViewProps) 
   const last = Math.max(0, lines.length - rows);
   const scroll = view.follow ? last : Math.min(view.scroll, last);
   const shown = lines.slice(scroll, scroll + rows);
-  const where = e ? ` on ${e.node_name} · ${executionDuration(e, now)}${e.attempt > 1 ? ` · attempt ${e.attempt}` : ""}${e.trigger ? ` · ${e.trigger}` : ""}` : "";
+  const where = e
+    ? [` on ${e.node_name}`, executionDuration(e, now), e.attempt > 1 ? `attempt ${e.attempt}` : "", e.trigger ?? ""].filter(Boolean).join(" · ")
+    : "";
   const position = lines.length ? `lines ${scroll + 1}-${scroll + shown.length} of ${lines.length}` : "no output";
   const follow = view.follow ? "following" : "f: follow";
   return (
@@ -39,7 +41,9 @@ export function ExecutionView({ view, width, height, now }: ExecutionViewProps) 
         {where}
         {e?.reason ? <Text {...toneProps(theme, "err")}> · {e.reason}</Text> : null}
       </Text>
-      <Text wrap="truncate" dimColor>{rule(`output · ${SOURCE[view.source]}${e?.output_truncated ? " · truncated" : ""}`, width, `${position} · ${follow}`)}</Text>
+      <Text wrap="truncate" dimColor>
+        {rule(`output · ${SOURCE[view.source]}${e?.output_truncated ? " · truncated" : ""}`, width, `${position} · ${follow}`)}
+      </Text>
       {shown.map((l, i) => (
         <Text key={scroll + i} wrap="truncate">{fit(l, width)}</Text>
       ))}

@@ -17,7 +17,6 @@ export interface HeaderProps {
   paused?: boolean;
   mode: ConnMode;
   socketError?: string;
-  httpError?: string;
   retryInS?: number;
   view: View;
   jobs: number;
@@ -31,7 +30,8 @@ function connection(p: HeaderProps): { text: string; tone: Tone } {
     case "connecting":
       return { text: "… connecting", tone: "muted" };
     case "offline":
-      return { text: `✗ offline: ${p.httpError ?? "unreachable"}`, tone: "err" };
+      // The reason is in the jobs pane, which has the room for it.
+      return { text: "✗ offline, retrying", tone: "err" };
     case "polling": {
       const retry = p.retryInS !== undefined ? `, retry ${p.retryInS}s` : "";
       return { text: `◌ polling (events: ${p.socketError ?? "down"}${retry})`, tone: "warn" };

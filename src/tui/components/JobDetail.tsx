@@ -30,15 +30,25 @@ export function definitionLines(job: Job, jobs: ReadonlyMap<string, Job>, now: n
   const lines: Line[] = [
     { key: "schedule", value: `${scheduleText(job) || "—"}${job.timezone ? ` (${job.timezone})` : ""}` },
     { key: "next", value: nextText(job, now) },
-    { key: "status", value: `${mark.mark} ${job.status || "untriggered"} (${job.success_count ?? 0} ok, ${job.error_count ?? 0} failed)`, tone: mark.tone },
-    { key: "state", value: `${job.disabled ? "disabled" : "enabled"}${running ? ` · ${running} running` : ""}`, ...(job.disabled ? { tone: "warn" as const } : {}) },
+    {
+      key: "status",
+      value: `${mark.mark} ${job.status || "untriggered"} (${job.success_count ?? 0} ok, ${job.error_count ?? 0} failed)`,
+      tone: mark.tone,
+    },
+    {
+      key: "state",
+      value: `${job.disabled ? "disabled" : "enabled"}${running ? ` · ${running} running` : ""}`,
+      ...(job.disabled ? { tone: "warn" as const } : {}),
+    },
     { key: "executor", value: exec },
   ];
   if (job.displayname) lines.unshift({ key: "display", value: job.displayname });
   if (Object.keys(job.tags ?? {}).length) lines.push({ key: "tags", value: tagsText(job.tags) });
   const backoff = job.retries && job.retry_backoff ? ` (${job.retry_backoff.initial}..${job.retry_backoff.max})` : "";
   lines.push({ key: "options", value: `retries ${job.retries ?? 0}${backoff} · concurrency ${job.concurrency || "allow"}` });
-  if (job.owner || job.owner_email) lines.push({ key: "owner", value: [job.owner, job.owner_email && `<${job.owner_email}>`].filter(Boolean).join(" ") });
+  if (job.owner || job.owner_email) {
+    lines.push({ key: "owner", value: [job.owner, job.owner_email && `<${job.owner_email}>`].filter(Boolean).join(" ") });
+  }
   dependencyTree(jobs, job).forEach((value, i) => lines.push({ key: i === 0 ? "deps" : "", value, tone: "accent" }));
   return lines;
 }
@@ -114,7 +124,11 @@ export function JobDetail(p: JobDetailProps) {
       <Text wrap="truncate" bold>{rule(title, p.width)}</Text>
       <Box flexDirection={side ? "row" : "column"} height={lines}>
         <Definition lines={def} width={leftW} height={defH} />
-        {side ? <Box width={1} height={lines} flexDirection="column">{Array.from({ length: lines }, (_, i) => <Text key={i} dimColor>│</Text>)}</Box> : null}
+        {side ? (
+          <Box width={1} height={lines} flexDirection="column">
+            {Array.from({ length: lines }, (_, i) => <Text key={i} dimColor>│</Text>)}
+          </Box>
+        ) : null}
         <Executions executions={p.executions} cursor={p.cursor} focused={p.focused} width={rightW} height={execH} now={p.now} />
       </Box>
     </Box>

@@ -42,11 +42,17 @@ export function JobForm({ form, width, height }: JobFormProps) {
       </Text>,
     );
     if (error) {
-      lines.push(
-        <Text key={`${f.key}-error`} wrap="truncate" {...toneProps(theme, "err")}>
-          {" ".repeat(LABEL + 3)}↳ {error}
-        </Text>,
-      );
+      // Up to two lines: a server message is worth reading whole.
+      const w = Math.max(10, width - LABEL - 5);
+      const chars = [...error];
+      const parts = [chars.slice(0, w).join(""), chars.slice(w).join("")].filter(Boolean);
+      parts.forEach((part, k) => {
+        lines.push(
+          <Text key={`${f.key}-error-${k}`} wrap="truncate" {...toneProps(theme, "err")}>
+            {" ".repeat(LABEL + 3)}{k === 0 ? "↳ " : "  "}{fit(part, w)}
+          </Text>,
+        );
+      });
     }
   });
   if (form.formError) lines.push(<Text key="form-error" wrap="truncate" {...toneProps(theme, "err")}>  ✗ {form.formError}</Text>);

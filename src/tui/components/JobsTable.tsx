@@ -20,6 +20,8 @@ export interface JobsTableProps {
   sort: { key: SortKey; desc: boolean };
   filter: string;
   loaded: boolean;
+  /** Why the last refresh failed, while it keeps failing. */
+  error?: string;
 }
 
 interface RowProps {
@@ -53,7 +55,13 @@ export function tableTitle(p: Pick<JobsTableProps, "jobs" | "total" | "sort" | "
 export function JobsTable(p: JobsTableProps) {
   const columns = jobColumns(p.width);
   const window = p.jobs.slice(p.scroll, p.scroll + p.rows);
-  const empty = !p.loaded ? "loading…" : p.total === 0 ? "no jobs yet — press a to add one" : p.jobs.length === 0 ? "no job matches the filter — / to change, Esc in it to clear" : "";
+  const empty = !p.loaded
+    ? p.error ? `${p.error} — retrying every 2 s` : "loading…"
+    : p.total === 0
+      ? "no jobs yet — press a to add one"
+      : p.jobs.length === 0
+        ? "no job matches the filter — / to change, Esc in it to clear"
+        : "";
   const below = p.jobs.length - p.scroll - p.rows;
   const more = below > 0 ? `${below} more ↓` : "";
   return (

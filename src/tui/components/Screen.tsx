@@ -21,7 +21,17 @@ function Body({ s }: { s: State }) {
   if (s.overlay.kind === "form") return <JobForm form={s.overlay.form} width={l.columns} height={l.body} />;
   if (s.view === "execution" && s.execView) return <ExecutionView view={s.execView} width={l.columns} height={l.body} now={s.now} />;
   if (s.view === "members") {
-    return <MembersView members={s.members} leader={s.leader} cursor={s.memberCursor} scroll={s.memberScroll} width={l.columns} height={l.body} now={s.now} />;
+    return (
+      <MembersView
+        members={s.members}
+        leader={s.leader}
+        cursor={s.memberCursor}
+        scroll={s.memberScroll}
+        width={l.columns}
+        height={l.body}
+        now={s.now}
+      />
+    );
   }
   const jobs = visibleJobs(s);
   const job = s.selected ? s.jobs.get(s.selected) : undefined;
@@ -39,6 +49,7 @@ function Body({ s }: { s: State }) {
       sort={s.sort}
       filter={s.filter}
       loaded={s.loaded}
+      {...(s.conn.httpError ? { error: s.conn.httpError } : {})}
     />
   ) : null;
   const detail = l.detail.height > 0 ? (
@@ -81,7 +92,6 @@ export function Screen({ state: s }: { state: State }) {
         {...(s.paused !== undefined ? { paused: s.paused } : {})}
         mode={connMode(s)}
         socketError={s.conn.link === "connecting" ? "connecting…" : s.conn.socketError ?? "down"}
-        {...(s.conn.httpError ? { httpError: s.conn.httpError } : {})}
         {...(retry !== undefined ? { retryInS: retry } : {})}
         view={s.view}
         jobs={s.jobs.size}

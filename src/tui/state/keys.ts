@@ -97,7 +97,10 @@ function jobCommand(s: State, command: Command, mode: Mode): Update | undefined 
   const needJob = (f: (name: string) => Update): Update => (job ? f(job.name) : flash(s, "no job selected"));
   switch (command) {
     case "run":
-      return needJob((name) => ({ state: { ...s, flash: { kind: "info", text: `${name}: starting…`, at: s.now } }, effects: [{ kind: "run", job: name }] }));
+      return needJob((name) => ({
+        state: { ...s, flash: { kind: "info", text: `${name}: starting…`, at: s.now } },
+        effects: [{ kind: "run", job: name }],
+      }));
     case "toggle":
       return needJob((name) => ({ state: s, effects: [{ kind: "toggle", job: name }] }));
     case "delete":
@@ -126,7 +129,9 @@ function jobCommand(s: State, command: Command, mode: Mode): Update | undefined 
       }
       if (kids.length === 0) return flash(s, `${job.name} has no child jobs`, "info");
       const state = { ...selectJob(s, kids[0]!), childJump: { parent: job.name, child: kids[0]! } };
-      return none(kids.length > 1 ? { ...state, flash: { kind: "info", text: `child 1 of ${kids.length}: ${kids.join(", ")} (c again: next)`, at: s.now } } : state);
+      if (kids.length === 1) return none(state);
+      const text = `child 1 of ${kids.length}: ${kids.join(", ")} (c again: next)`;
+      return none({ ...state, flash: { kind: "info", text, at: s.now } });
     }
     default:
       return undefined;
@@ -156,7 +161,10 @@ function formKey(s: State, command: Command | undefined, text: string | undefine
     case "submit": {
       const built = buildBody(form);
       if ("errors" in built) return set({ ...form, errors: { ...form.errors, ...built.errors } });
-      return { state: { ...s, overlay: { kind: "form", form: { ...form, saving: true, formError: undefined } } }, effects: [{ kind: "save", body: built.body, mode: form.mode }] };
+      return {
+        state: { ...s, overlay: { kind: "form", form: { ...form, saving: true, formError: undefined } } },
+        effects: [{ kind: "save", body: built.body, mode: form.mode }],
+      };
     }
     default: return none(s);
   }

@@ -71,8 +71,9 @@ let memo: { jobs: unknown; filter: string; key: SortKey; desc: boolean; running:
 
 /** The jobs table's rows: filtered, then sorted. */
 export function visibleJobs(s: Pick<State, "jobs" | "filter" | "sort" | "running">): Job[] {
-  if (memo && memo.jobs === s.jobs && memo.filter === s.filter && memo.key === s.sort.key && memo.desc === s.sort.desc && memo.running === s.running) {
-    return memo.out;
+  const m = memo;
+  if (m && m.jobs === s.jobs && m.filter === s.filter && m.key === s.sort.key && m.desc === s.sort.desc && m.running === s.running) {
+    return m.out;
   }
   const terms = parseFilter(s.filter);
   const kept = terms.length ? [...s.jobs.values()].filter((j) => matches(j, terms, s.running[j.name]?.length ?? 0)) : s.jobs.values();
