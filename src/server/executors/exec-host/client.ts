@@ -2,6 +2,7 @@
 // dies, and routes its events to the executions waiting on them.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -38,7 +39,16 @@ export class ExecHost {
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) return this.proc;
     const proc = spawn(process.execPath, ["--max-old-space-size=64", this.script], {
       stdio: ["pipe", "pipe", "inherit"],
+      // Commands get the agent's own priority back (see host.ts).
+      env: { ...process.env, DKRON_CHILD_PRIORITY: String(os.getPriority()) },
     });
+    // Start instants are only as precise as the host's timers: give it a higher
+    // priority when allowed (root or CAP_SYS_NICE); otherwise it runs as we do.
+    try {
+      if (proc.pid) os.setPriority(proc.pid, Math.max(-20, os.getPriority() - 10));
+    } catch {
+      // not permitted: fine
+    }
     proc.stdin!.on("error", () => undefined);
     createInterface({ input: proc.stdout! }).on("line", (line) => this.onLine(line));
     proc.once("exit", () => {

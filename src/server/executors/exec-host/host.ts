@@ -5,12 +5,21 @@
 // also waits for each command's start instant on its own precise timer.
 // Bundled to dist/exec-host.js; speaks protocol.ts over stdin/stdout.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
 import { createInterface } from "node:readline";
 import type { HostCommand, HostEvent, SpawnCommand } from "./protocol.js";
 
 const children = new Map<number, ChildProcess>();
+const CHILD_PRIORITY = process.env.DKRON_CHILD_PRIORITY === undefined ? undefined : Number(process.env.DKRON_CHILD_PRIORITY);
+const NICE = ["/usr/bin/nice", "/bin/nice"].find((p) => existsSync(p));
 const pending = new Map<number, NodeJS.Timeout | NodeJS.Immediate>();
 const now = () => performance.timeOrigin + performance.now();
+
+function findProgram(file: string, pathEnv: string, cwd?: string): boolean {
+  if (file.includes("/")) return existsSync(cwd && !file.startsWith("/") ? `${cwd}/${file}` : file);
+  return pathEnv.split(":").some((dir) => dir && existsSync(`${dir}/${file}`));
+}
 
 function send(e: HostEvent): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);
@@ -21,7 +30,17 @@ function start(c: SpawnCommand): void {
   const at = now();
   let child: ChildProcess;
   try {
-    child = spawn(c.file, c.args, {
+    // The host may run at a raised priority; the command must not inherit it:
+    // start it through nice(1) with the difference, before it runs anything.
+    const delta = CHILD_PRIORITY === undefined ? 0 : CHILD_PRIORITY - os.getPriority();
+    const viaNice = delta > 0 && NICE !== undefined;
+    // Through nice a missing program would be nice's exit 127: report it as spawn does.
+    if (viaNice && !findProgram(c.file, c.env.PATH ?? process.env.PATH ?? "", c.cwd)) {
+      send({ ev: "error", id: c.id, message: `spawn ${c.file} ENOENT` });
+      return;
+    }
+    const [file, args] = viaNice ? [NICE, ["-n", String(delta), c.file, ...c.args]] : [c.file, c.args];
+    child = spawn(file, args, {
       cwd: c.cwd,
       env: { ...process.env, ...c.env },
       detached: true,
