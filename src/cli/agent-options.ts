@@ -3,42 +3,10 @@
 // their meaning. Only the syntax (k=v, integers, booleans) is checked here.
 import { UsageError } from "./errors.js";
 import { splitList } from "./parse.js";
+import type { RawAgentOptions } from "../server/config.js";
 
-export interface AgentCliOptions {
-  server: boolean;
-  nodeName?: string;
-  dataDir?: string;
-  httpAddr?: string;
-  bindAddr?: string;
-  advertiseAddr?: string;
-  /** Decimal integer as typed. */
-  rpcPort?: string;
-  /** Decimal integer as typed. */
-  bootstrapExpect?: string;
-  join: string[];
-  retryJoin: string[];
-  /** Raw `k=v` strings, each checked to contain `=` with a non-empty key. */
-  tag: string[];
-  natsUrl: string[];
-  natsServerBin?: string;
-  encrypt?: string;
-  apiToken?: string;
-  logLevel?: string;
-  logFile?: string;
-  webhookEndpoint?: string;
-  webhookPayload?: string;
-  preWebhookEndpoint?: string;
-  preWebhookPayload?: string;
-  mailHost?: string;
-  mailPort?: string;
-  mailUsername?: string;
-  mailPassword?: string;
-  mailFrom?: string;
-  mailPayload?: string;
-  mailSubjectPrefix?: string;
-  webhookHeaders: string[];
-  preWebhookHeaders: string[];
-}
+/** The raw options are the agent's own input type: one definition for both sides. */
+export type AgentCliOptions = RawAgentOptions;
 
 type ListKey = "join" | "retryJoin" | "tag" | "natsUrl" | "webhookHeaders" | "preWebhookHeaders";
 type ScalarKey = Exclude<keyof AgentCliOptions, "server" | ListKey>;

@@ -31,6 +31,7 @@ export interface AgentConfig {
   shutdownTimeoutMs: number;
 }
 
+/** `dkron agent` options as given (flags, then DKRON_* env): raw strings and lists. */
 export interface RawAgentOptions {
   server: boolean;
   nodeName?: string;
@@ -38,10 +39,13 @@ export interface RawAgentOptions {
   httpAddr?: string;
   bindAddr?: string;
   advertiseAddr?: string;
+  /** Decimal integer as typed. */
   rpcPort?: string;
+  /** Decimal integer as typed. */
   bootstrapExpect?: string;
   join: string[];
   retryJoin: string[];
+  /** Raw `k=v` strings. */
   tag: string[];
   natsUrl: string[];
   natsServerBin?: string;
@@ -60,8 +64,8 @@ export interface RawAgentOptions {
   mailFrom?: string;
   mailPayload?: string;
   mailSubjectPrefix?: string;
-  webhookHeaders?: string[];
-  preWebhookHeaders?: string[];
+  webhookHeaders: string[];
+  preWebhookHeaders: string[];
 }
 
 const usage = (message: string) => new DkronError("invalid_argument", message);

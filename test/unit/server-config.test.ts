@@ -14,7 +14,7 @@ const { DkronError } = await import("../../src/shared/errors.js");
 type RawAgentOptions = import("../../src/server/config.js").RawAgentOptions;
 
 const raw = (over: Partial<RawAgentOptions> = {}): RawAgentOptions => ({
-  server: true, join: [], retryJoin: [], tag: [], natsUrl: [], ...over,
+  server: true, join: [], retryJoin: [], tag: [], natsUrl: [], webhookHeaders: [], preWebhookHeaders: [], ...over,
 });
 
 function expectUsage(fn: () => unknown, pattern: RegExp): void {
