@@ -21,8 +21,7 @@ export const colorAllowed = (env: Record<string, string | undefined>): boolean =
 const TUI_TIMEOUT_MS = 5000;
 
 export async function runTui(opts: TuiOptions): Promise<void> {
-  // React picks its build when first loaded: the development one is several times slower.
-  process.env.NODE_ENV ??= "production";
+  // React's production build: scripts/build.mjs defines process.env.NODE_ENV for the bundle.
   const client = new DkronClient({ address: opts.address, timeoutMs: TUI_TIMEOUT_MS, ...(opts.token ? { token: opts.token } : {}) });
   const api = apiFromClient(client, { timeoutMs: TUI_TIMEOUT_MS, ...(opts.token ? { token: opts.token } : {}) });
   // The first read runs while Ink and React load.
