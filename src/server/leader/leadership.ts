@@ -23,6 +23,9 @@ import { decodeJson, encodeJson } from "../store/codec.js";
 import { SUBJECT } from "../store/names.js";
 import { stepDownStoreLeaders } from "./stepdown.js";
 
+/** Failed attempts older than this are not retried by a new leader. */
+const RESUME_RETRIES_WITHIN_MS = 10 * 60_000;
+
 export interface LeadershipDeps {
   nc: NatsConnection;
   jsm: JetStreamManager;
@@ -88,6 +91,7 @@ export class Leadership {
       })();
     } }));
     await d.scheduler.start(epoch);
+    this.resumeRetries();
     this.every(2_000, () => this.reconcile());
     void this.reconcile();
     if (d.stepDownStore) {
@@ -125,6 +129,28 @@ export class Leadership {
     const nodes = await this.d.dispatcher.dispatch(spec, group, "manual");
     this.outcomes.launched(job, group, nodes);
     return group;
+  }
+
+  /**
+   * Retries wait in the leader's memory: a failed attempt whose retry an earlier
+   * leader had not launched yet (it died during the backoff) is retried again
+   * here. A retry that did happen is refused by the runners' dedupe.
+   */
+  private resumeRetries(now = Date.now()): void {
+    let resumed = 0;
+    for (const { value: spec } of this.d.catalog.jobs.values()) {
+      if (spec.retries <= 0) continue;
+      const recent = this.d.readModel.query({ job: spec.name, incarnation: spec.incarnation, sort: "started_at", order: "DESC", start: 0, end: 50 }).items;
+      for (const r of recent) {
+        if (r.finished_at === null || r.success || r.attempt >= spec.retries + 1) continue;
+        if (now - r.finished_at > RESUME_RETRIES_WITHIN_MS) continue;
+        const followed = recent.some((x) => x.group_ms === r.group_ms && x.attempt > r.attempt);
+        if (followed) continue;
+        this.outcomes.onFinished(r);
+        resumed++;
+      }
+    }
+    if (resumed) this.d.log.info({ resumed }, "resumed retries a previous leader had pending");
   }
 
   /** Marks executions whose node died or restarted as failed, so nothing stays "running" forever. */

@@ -54,6 +54,8 @@ interface Group {
 export class Outcomes {
   private readonly groups = new Map<string, Group>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Retries scheduled by this leader, by job/group/node/attempt: one retry per failed attempt. */
+  private readonly retrying = new Set<string>();
   private active = false;
   private readonly now: () => number;
 
@@ -70,6 +72,7 @@ export class Outcomes {
     this.active = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.retrying.clear();
     this.groups.clear();
   }
 
@@ -122,6 +125,10 @@ export class Outcomes {
   }
 
   private scheduleRetry(spec: JobSpec, r: ExecutionRecord): void {
+    const key = `${r.job_name}/${r.group_ms}/${r.node_name}/${r.attempt}`;
+    if (this.retrying.has(key)) return;
+    this.retrying.add(key);
+    if (this.retrying.size > 100_000) this.retrying.clear();
     let delay: number;
     try {
       delay = retryDelayMs(spec.retry_backoff, r.attempt);
