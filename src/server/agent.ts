@@ -17,6 +17,7 @@ import { EmbeddedNats, findNatsServerBin } from "./nats/embedded.js";
 import type { Logger } from "./logger.js";
 import { ensureStore, DEFAULT_STORE_OPTIONS, type Buckets } from "./store/setup.js";
 import { KvMirror } from "./store/kv-mirror.js";
+import { retryWithBackoff } from "./store/retry.js";
 import { EXECUTIONS_STREAM, SUBJECT } from "./store/names.js";
 import { decodeJson, encodeJson } from "./store/codec.js";
 import { JobCatalog } from "./jobs/catalog.js";
@@ -161,12 +162,12 @@ export class Agent {
   private async startServer(): Promise<ServerParts> {
     const cfg = this.cfg;
     mkdirSync(cfg.dataDir, { recursive: true });
-    const buckets = await retry(() => ensureStore(this.js, this.jsm, {
+    const buckets = (await retryWithBackoff(() => ensureStore(this.js, this.jsm, {
       ...DEFAULT_STORE_OPTIONS,
       replicas: cfg.bootstrapExpect,
       leaseTtlMs: cfg.leaseTtlMs,
       executionsPerJob: cfg.executionsPerJob,
-    }), this.log, "creating the store (waiting for the cluster to form)", Infinity);
+    }), { what: "creating the store (waiting for the cluster to form)", log: this.log }))!;
     const jobs = new KvMirror<JobSpec>(buckets.jobs, this.nc, this.log, "jobs");
     const statuses = new KvMirror<JobStatus>(buckets.status, this.nc, this.log, "status");
     const ticks = new KvMirror<TickClaim>(buckets.ticks, this.nc, this.log, "ticks");
@@ -390,15 +391,3 @@ export class Agent {
 const withPort = (hostPort: string, port: number): string =>
   /:\d+$/.test(hostPort) && !/^\[[^\]]*$/.test(hostPort) ? hostPort : `${hostPort}:${port}`;
 
-async function retry<T>(fn: () => Promise<T>, log: Logger, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
-    }
-  }
-}

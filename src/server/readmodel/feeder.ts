@@ -10,6 +10,7 @@ import { EXECUTIONS_STREAM } from "../store/names.js";
 import type { ReadModelDb } from "./db.js";
 import { watchForStall } from "../store/stall-watch.js";
 import { withTimeout } from "../store/timeout.js";
+import { retryWithBackoff } from "../store/retry.js";
 
 const CONSUME_TIMEOUT_MS = 5_000;
 
@@ -110,15 +111,9 @@ export class ReadModelFeeder {
   private async resubscribe(): Promise<void> {
     this.flush();
     this.messages?.stop();
-    for (let attempt = 0; !this.stopped; attempt++) {
-      try {
-        await this.consume();
-        return;
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, attempt }, "read model re-subscribe failed; retrying");
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-      }
-    }
+    await retryWithBackoff(() => this.consume(), {
+      what: "read model re-subscribe", log: this.log, wanted: () => !this.stopped, baseMs: 250, maxMs: 5_000,
+    });
   }
 
   stop(): void {

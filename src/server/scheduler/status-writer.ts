@@ -12,6 +12,7 @@ import { EXECUTIONS_STREAM, STATUS_CONSUMER, SUBJECT } from "../store/names.js";
 import { foldStatus } from "./status-fold.js";
 import { watchForStall } from "../store/stall-watch.js";
 import { withTimeout } from "../store/timeout.js";
+import { retryWithBackoff } from "../store/retry.js";
 
 export class StatusWriter {
   private messages: ConsumerMessages | undefined;
@@ -38,17 +39,7 @@ export class StatusWriter {
   /** Starts folding; retries in the background while the store is not ready (e.g. mid-failover). */
   start(): void {
     this.active = true;
-    void (async () => {
-      for (let attempt = 0; this.active; attempt++) {
-        try {
-          await this.open();
-          return;
-        } catch (err) {
-          this.log.warn({ err: (err as Error).message, attempt }, "job status consumer not ready; retrying");
-          await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
-        }
-      }
-    })();
+    void retryWithBackoff(() => this.open(), { what: "opening the job status consumer", log: this.log, wanted: () => this.active });
   }
 
   private async open(): Promise<void> {

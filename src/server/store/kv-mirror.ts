@@ -8,6 +8,7 @@ import { decodeJson } from "./codec.js";
 import type { JobKv, KvEntryLike, WatchLike } from "./job-kv.js";
 import { watchForStall } from "./stall-watch.js";
 import { withTimeout } from "./timeout.js";
+import { retryWithBackoff } from "./retry.js";
 
 export interface Versioned<T> {
   value: T;
@@ -167,14 +168,8 @@ export class KvMirror<T> {
 
   private async rewatch(): Promise<void> {
     this.watcher?.stop();
-    for (let attempt = 0; !this.stopped; attempt++) {
-      try {
-        await this.watch();
-        return;
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, bucket: this.name, attempt }, "re-watch failed; retrying");
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-      }
-    }
+    await retryWithBackoff(() => this.watch(), {
+      what: "re-watch", log: this.log, fields: { bucket: this.name }, wanted: () => !this.stopped, baseMs: 250, maxMs: 5_000,
+    });
   }
 }
