@@ -1,3 +1,4 @@
+import { jobJson } from "../helpers/fixtures.js";
 import { describe, expect, it } from "vitest";
 import {
   colorEnabled,
@@ -119,38 +120,8 @@ describe("colour", () => {
   });
 });
 
-const job = (over: Partial<Job>): Job => ({
-  id: "j",
-  name: "j",
-  displayname: "",
-  timezone: "",
-  schedule: "@every 1m",
-  owner: "",
-  owner_email: "",
-  success_count: 0,
-  error_count: 0,
-  last_success: null,
-  last_error: null,
-  disabled: false,
-  tags: {},
-  metadata: {},
-  retries: 0,
-  dependent_jobs: null,
-  parent_job: "",
-  processors: {},
-  concurrency: "allow",
-  executor: "shell",
-  executor_config: { command: "true" },
-  status: "",
-  next: "0001-01-01T00:00:00Z",
-  ephemeral: false,
-  starts_at: null,
-  expires_at: null,
-  catchup: "last",
-  catchup_window: "1h",
-  retry_backoff: { initial: "500ms", max: "1m", multiplier: 2 },
-  ...over,
-});
+const job = (over: Partial<Job>): Job => jobJson("j", over);
+
 
 describe("views", () => {
   const style = makeStyle(colorEnabled(false, {}));

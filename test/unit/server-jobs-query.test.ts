@@ -1,45 +1,13 @@
 // /v1/jobs server-side filtering, sorting and paging (src/server/jobs/query.ts): every filter,
 // every sort key in both orders, paging and totals, and bad parameters as invalid_argument
 // errors that name the offending field.
+import { jobJson } from "../helpers/fixtures.js";
 import { describe, expect, it } from "vitest";
 import { applyJobQuery, parseJobQuery } from "../../src/server/jobs/query.js";
 import { DkronError } from "../../src/shared/errors.js";
 import type { Job } from "../../src/shared/job.js";
 
-function job(name: string, over: Partial<Job> = {}): Job {
-  return {
-    id: name,
-    name,
-    displayname: "",
-    timezone: "",
-    schedule: "@every 1m",
-    owner: "",
-    owner_email: "",
-    success_count: 0,
-    error_count: 0,
-    last_success: null,
-    last_error: null,
-    disabled: false,
-    tags: {},
-    metadata: {},
-    retries: 0,
-    dependent_jobs: null,
-    parent_job: "",
-    processors: {},
-    concurrency: "allow",
-    executor: "shell",
-    executor_config: { command: "true" },
-    status: "",
-    next: "0001-01-01T00:00:00Z",
-    ephemeral: false,
-    starts_at: null,
-    expires_at: null,
-    catchup: "last",
-    catchup_window: "1h",
-    retry_backoff: { initial: "500ms", max: "1m", multiplier: 2 },
-    ...over,
-  };
-}
+const job = (name: string, over: Partial<Job> = {}): Job => jobJson(name, over);
 
 const query = (jobs: Job[], qs: string) => applyJobQuery(jobs, parseJobQuery(new URLSearchParams(qs)));
 const names = (r: { items: Job[] }) => r.items.map((j) => j.name);
