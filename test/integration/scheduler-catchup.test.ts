@@ -2,53 +2,19 @@
 // with a real KvMirror/JobCatalog and a recording `dispatch`: re-dispatch of an instant a dead
 // leader left `claimed`, catch-up per policy (none / last / all), and concurrency forbid writing a
 // `skipped` claim instead of dispatching.
-import { connect, type NatsConnection } from "nats";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JobCatalog } from "../../src/server/jobs/catalog.js";
 import { silentLogger } from "../../src/server/logger.js";
 import { Scheduler, type TickClaim } from "../../src/server/scheduler/scheduler.js";
-import type { Selection } from "../../src/server/scheduler/targets.js";
 import { decodeJson, encodeJson } from "../../src/server/store/codec.js";
 import type { JobKv } from "../../src/server/store/job-kv.js";
 import { KvMirror } from "../../src/server/store/kv-mirror.js";
-import { DEFAULT_STORE_OPTIONS, ensureStore } from "../../src/server/store/setup.js";
 import { parseSchedule } from "../../src/shared/cron/index.js";
-import type { ExecutionRecord } from "../../src/shared/execution.js";
-import { parseJobInput, type JobSpec, type JobStatus } from "../../src/shared/job.js";
-import { startNatsServer } from "../helpers/nats.js";
+import { parseJobInput } from "../../src/shared/job.js";
 import { until } from "../helpers/until.js";
+import { useStoreEnv, type Dispatched, type Env } from "../helpers/store-env.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await Promise.resolve().then(fn).catch(() => undefined);
-});
-
-interface Dispatched {
-  job: string;
-  instant: number;
-  trigger: ExecutionRecord["trigger"];
-  targets: Selection;
-}
-
-interface Env {
-  nc: NatsConnection;
-  ticks: JobKv;
-  catalog: JobCatalog;
-}
-
-async function setup(): Promise<Env> {
-  const server = await startNatsServer();
-  cleanups.push(() => server.stop());
-  const nc = await connect({ servers: server.url });
-  cleanups.push(() => nc.close());
-  const buckets = await ensureStore(nc.jetstream(), await nc.jetstreamManager(), DEFAULT_STORE_OPTIONS);
-  const log = silentLogger();
-  const jobs = new KvMirror<JobSpec>(buckets.jobs, nc, log, "jobs");
-  const statuses = new KvMirror<JobStatus>(buckets.status, nc, log, "status");
-  await Promise.all([jobs.start(), statuses.start()]);
-  cleanups.push(() => jobs.stop(), () => statuses.stop());
-  return { nc, ticks: buckets.ticks, catalog: new JobCatalog(jobs, statuses) };
-}
+const { setup, cleanups } = useStoreEnv();
 
 interface Opts {
   now?: () => number;

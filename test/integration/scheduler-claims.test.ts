@@ -2,55 +2,21 @@
 // with a real KvMirror/JobCatalog and a recording `dispatch` (the injection point): each instant
 // claimed and dispatched once, and a split brain between two epochs never dispatching an instant
 // twice, the older leader being fenced off by the newer one's claims.
-import { connect, type NatsConnection } from "nats";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JobCatalog } from "../../src/server/jobs/catalog.js";
 import { silentLogger } from "../../src/server/logger.js";
 import { Scheduler, type TickClaim } from "../../src/server/scheduler/scheduler.js";
-import type { Selection } from "../../src/server/scheduler/targets.js";
 import { decodeJson } from "../../src/server/store/codec.js";
 import type { JobKv } from "../../src/server/store/job-kv.js";
 import { KvMirror } from "../../src/server/store/kv-mirror.js";
-import { DEFAULT_STORE_OPTIONS, ensureStore } from "../../src/server/store/setup.js";
-import type { ExecutionRecord } from "../../src/shared/execution.js";
-import { parseJobInput, type JobSpec, type JobStatus } from "../../src/shared/job.js";
-import { startNatsServer } from "../helpers/nats.js";
+import { parseJobInput } from "../../src/shared/job.js";
 import { until } from "../helpers/until.js";
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await Promise.resolve().then(fn).catch(() => undefined);
-});
+import { useStoreEnv, type Dispatched, type Env } from "../helpers/store-env.js";
 
 /** As src/server/agent.ts: launches are dispatched this long before their instant. */
 const LEAD_MS = 200;
 
-interface Dispatched {
-  job: string;
-  instant: number;
-  trigger: ExecutionRecord["trigger"];
-  targets: Selection;
-}
-
-interface Env {
-  nc: NatsConnection;
-  ticks: JobKv;
-  catalog: JobCatalog;
-}
-
-async function setup(): Promise<Env> {
-  const server = await startNatsServer();
-  cleanups.push(() => server.stop());
-  const nc = await connect({ servers: server.url });
-  cleanups.push(() => nc.close());
-  const buckets = await ensureStore(nc.jetstream(), await nc.jetstreamManager(), DEFAULT_STORE_OPTIONS);
-  const log = silentLogger();
-  const jobs = new KvMirror<JobSpec>(buckets.jobs, nc, log, "jobs");
-  const statuses = new KvMirror<JobStatus>(buckets.status, nc, log, "status");
-  await Promise.all([jobs.start(), statuses.start()]);
-  cleanups.push(() => jobs.stop(), () => statuses.stop());
-  return { nc, ticks: buckets.ticks, catalog: new JobCatalog(jobs, statuses) };
-}
+const { setup, cleanups } = useStoreEnv();
 
 /** A scheduler wired as src/server/agent.ts wires it (own claims mirror), with switches for the lease and the running set. */
 class Leader {
